@@ -1,0 +1,121 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import transaction
+
+from .audit import audit_for, audit_record, diff, snapshot
+from .models import AuditEvent, Channel, ChannelConnection, Heartbeat, Service, User
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Records every create, change and delete made in admin on the audit trail."""
+
+    def save_model(self, request, obj, form, change):
+        before = snapshot(type(obj).objects.get(pk=obj.pk)) if change and obj.pk else {}
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            changes = diff(before, snapshot(obj))
+            changes.pop("updated_at", None)
+            if changes or not change:
+                audit_record(actor=request.user, action=f"{obj._meta.model_name}.{'update' if change else 'create'}",
+                             obj=obj, changes=changes, service=self.audit_service(obj), note="in admin")
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            audit_record(actor=request.user, action=f"{obj._meta.model_name}.delete", obj=obj,
+                         changes=diff(snapshot(obj), {}), service=self.audit_service(obj), note="in admin")
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+    def audit_service(self, obj):
+        return getattr(obj, "service", None) if not isinstance(obj, Service) else obj
+
+    def history_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, object_id)
+        extra_context = {**(extra_context or {}), "audit_events": audit_for(obj)[:200] if obj else []}
+        return super().history_view(request, object_id, extra_context)
+
+
+@admin.register(Service)
+class ServiceAdmin(AuditedAdmin):
+    list_display = ["name", "slug", "head", "email"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["head"]
+
+
+@admin.register(User)
+class UserAdmin(AuditedAdmin, BaseUserAdmin):
+    list_display = ["username", "get_full_name", "email", "service", "role_list", "is_active", "last_login"]
+    list_filter = ["groups", "service", "is_active", "is_staff"]
+    search_fields = ["username", "first_name", "last_name", "email"]
+    list_select_related = ["service"]
+    fieldsets = BaseUserAdmin.fieldsets + (("Council", {"fields": ("service", "job_title")}),)
+    add_fieldsets = BaseUserAdmin.add_fieldsets + (("Council", {"fields": ("first_name", "last_name", "email", "service")}),)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.display(description="Roles")
+    def role_list(self, obj):
+        return ", ".join(sorted(g.name for g in obj.groups.all()))
+
+    def save_related(self, request, form, formsets, change):
+        before = sorted(form.instance.groups.values_list("name", flat=True)) if change else []
+        super().save_related(request, form, formsets, change)
+        after = sorted(form.instance.groups.values_list("name", flat=True))
+        if before != after:
+            audit_record(actor=request.user, action="user.roles", obj=form.instance,
+                         changes={"roles": [before, after]}, service=form.instance.service, note="in admin")
+
+
+class ConnectionInline(admin.StackedInline):
+    """Shows that a channel is connected and when; secrets are never shown."""
+
+    model = ChannelConnection
+    fields = ["account_id", "expires_at", "scopes", "connected_at", "connected_by", "is_connected"]
+    readonly_fields = fields
+    can_delete = False
+    extra = 0
+    max_num = 0
+
+    @admin.display(boolean=True, description="Connected")
+    def is_connected(self, obj):
+        return obj.is_connected
+
+
+@admin.register(Channel)
+class ChannelAdmin(AuditedAdmin):
+    list_display = ["handle", "platform", "display_name", "service", "kind", "status", "followers",
+                    "web_team_has_access", "last_activity_at"]
+    list_filter = ["platform", "kind", "status", "service", "web_team_has_access"]
+    search_fields = ["handle", "display_name", "purpose"]
+    list_select_related = ["service"]
+    filter_horizontal = ["managers"]
+    inlines = [ConnectionInline]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["at", "actor_name", "action", "object_type", "object_repr", "service"]
+    list_filter = ["action", "object_type", "service"]
+    search_fields = ["object_repr", "actor_name", "action", "object_id"]
+    date_hierarchy = "at"
+    list_select_related = ["service"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Heartbeat)
+class HeartbeatAdmin(admin.ModelAdmin):
+    list_display = ["component", "seen_at", "detail"]
+    readonly_fields = ["component", "seen_at", "detail"]

@@ -1,0 +1,19 @@
+"""Periodic tasks, stored in the database by django-celery-beat so administrators can
+change them in admin. sync() creates the missing ones after every migrate; it never
+overwrites a schedule an administrator has changed."""
+import json
+
+# name → (task, seconds between runs, kwargs)
+SCHEDULES: dict[str, tuple[str, int, dict]] = {
+    "Scheduler heartbeat": ("accounts.heartbeat", 60, {"component": "beat", "detail": "scheduled by beat"}),
+}
+
+
+def sync() -> None:
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    for name, (task, seconds, kwargs) in SCHEDULES.items():
+        if PeriodicTask.objects.filter(name=name).exists():
+            continue
+        interval, _ = IntervalSchedule.objects.get_or_create(every=seconds, period=IntervalSchedule.SECONDS)
+        PeriodicTask.objects.create(name=name, task=task, interval=interval, kwargs=json.dumps(kwargs))
