@@ -126,6 +126,9 @@ class ChannelConnection(models.Model):
     connected_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    needs_reauth = models.BooleanField(default=False, help_text="The platform refused the token.")
+    reauth_reason = models.CharField(max_length=300, blank=True)
+    expiry_warned_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self):
         return f"Connection of {self.channel}"
@@ -172,3 +175,22 @@ class Heartbeat(models.Model):
 
     def __str__(self):
         return f"{self.component} at {self.seen_at}"
+
+
+class Notification(models.Model):
+    """A message in a user's in-app inbox (and, when sent, their email)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    subject = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "read_at", "-created_at"])]
+
+    def __str__(self):
+        return self.subject

@@ -15,13 +15,16 @@ from .models import AuditEvent, Heartbeat, Service
 from .navigation import entries_for
 from .roles import DESCRIPTIONS, Role
 
-HOME_PANELS = []  # (template name, roles) registered by other apps for the home page
+# Other apps add panels to the home and channel pages: functions of (request[, channel]) that
+# return a dict with a "template" and its context, or None to show nothing.
+HOME_PANELS: list = []
+CHANNEL_PANELS: list = []
 
 
 @login_required
 def home(request):
     roles = sorted(request.user.roles)
-    panels = [t for t, panel_roles in HOME_PANELS if not panel_roles or request.user.roles & panel_roles]
+    panels = [p for fn in HOME_PANELS if (p := fn(request))]
     return render(request, "accounts/home.html", {
         "entries": [e for e in entries_for(request.user) if e.url_name != "home"],
         "role_descriptions": [(Role(r).label, DESCRIPTIONS[Role(r)]) for r in roles],
@@ -52,6 +55,7 @@ def channel_detail(request, pk):
         "can_edit": selectors.can_edit_channel(request.user, channel),
         "audit_events": audit_for(channel)[:50],
         "is_connected": hasattr(channel, "connection") and channel.connection.is_connected,
+        "panels": [p for fn in CHANNEL_PANELS if (p := fn(request, channel))],
     })
 
 

@@ -4,6 +4,7 @@ With nothing set, the embedded default runs: a SQLite file and a Celery broker o
 filesystem under VAR_DIR, so a machine with only Python can run the whole system.
 Production uses council_social.settings_production, which requires the secrets.
 """
+import os
 import secrets
 from pathlib import Path
 
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "axes",
     "accounts",
     "council_social",
+    "monitoring",
 ]
 
 MIDDLEWARE = [
@@ -162,13 +164,14 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 _broker_dir = VAR_DIR / "broker"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        "control_folder": str(_broker_dir / "control"),
     }
 else:
     # Redelivery after a worker dies: unacknowledged tasks return after this long.
@@ -233,6 +236,12 @@ SIMULATOR_URL = env.str("SIMULATOR_URL", default="http://127.0.0.1:8700")
 USE_SIMULATOR = env.bool("USE_SIMULATOR", default=True)
 PLATFORM_URLS = env.json("PLATFORM_URLS", default={})
 PLATFORM_APPS = env.json("PLATFORM_APPS", default={})  # slug → {"client_id", "client_secret"}
+if USE_SIMULATOR and SIMULATOR_URL.startswith("http://"):
+    # The simulator speaks plain HTTP on this machine; oauthlib refuses that unless told.
+    os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
+POLL_INTERVAL_SECONDS = env.int("POLL_INTERVAL_SECONDS", default=60)
+POLL_MIN_INTERVAL_SECONDS = 5
+POLL_MAX_BACKOFF_SECONDS = env.int("POLL_MAX_BACKOFF_SECONDS", default=900)
 
 LOGGING = {
     "version": 1,

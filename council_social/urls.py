@@ -4,10 +4,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import api as accounts_api
+from monitoring import api as monitoring_api
 
 from .api import router
 
 router.register("channels", accounts_api.ChannelViewSet, basename="channel")
+router.register("mentions", monitoring_api.MentionViewSet, basename="mention")
 
 admin.site.site_header = "Council Social administration"
 admin.site.site_title = "Council Social admin"
@@ -21,5 +23,6 @@ urlpatterns = [
     path("api/status/", accounts_api.system_status, name="api_status"),
     path("api/status/ping/", accounts_api.system_ping, name="api_status_ping"),
     path("api/", include(router.urls)),
+    path("", include("monitoring.urls")),
     path("", include("accounts.urls")),
 ]

@@ -1,0 +1,39 @@
+"""Where monitoring plugs into the rest: navigation, the channel page and API, home, demo."""
+from accounts import api as accounts_api
+from accounts import navigation, views as accounts_views
+from accounts.management.commands import demo_council
+from accounts.roles import Role
+
+from . import selectors
+
+navigation.register("Mentions", "mention_list", roles=set(Role.values) - {Role.COUNCILLOR, Role.MONITORING_OFFICER},
+                    description="Everything heard about the council, searchable.", order=20)
+accounts_api.HEALTH_PROVIDERS.append(selectors.channel_health)
+
+
+def _home_reauth(request):
+    if not request.user.has_role(Role.WEB_TEAM, Role.ADMINISTRATOR):
+        return None
+    return {"template": "monitoring/home_reauth.html",
+            "channels": list(selectors.channels_needing_reauth(user=request.user))}
+
+
+def _channel_health(request, channel):
+    from accounts.selectors import can_edit_channel
+    from monitoring.clients import has_client
+
+    return {"template": "monitoring/channel_health.html", "health": selectors.channel_health(channel),
+            "can_connect": can_edit_channel(request.user, channel) and has_client(channel.platform)}
+
+
+accounts_views.HOME_PANELS.append(_home_reauth)
+accounts_views.CHANNEL_PANELS.append(_channel_health)
+
+
+def _demo():
+    from .demo import load_demo_monitoring
+
+    return load_demo_monitoring()
+
+
+demo_council.DEMO_HOOKS.append(_demo)

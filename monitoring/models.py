@@ -1,0 +1,172 @@
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import Channel, Service
+
+
+class WatchTerm(models.Model):
+    """A name, handle or hashtag the council listens for, optionally for one service."""
+
+    term = models.CharField(max_length=200)
+    service = models.ForeignKey(Service, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    platforms = models.CharField(max_length=200, blank=True, help_text="Comma-separated platforms; blank = all.")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["term"]
+        constraints = [models.UniqueConstraint("term", "service", name="watchterm_unique")]
+
+    def __str__(self):
+        return self.term
+
+    def applies_to(self, platform: str) -> bool:
+        return not self.platforms or platform in {p.strip() for p in self.platforms.split(",")}
+
+
+class Author(models.Model):
+    """Someone who wrote a mention, as known on one platform."""
+
+    platform = models.CharField(max_length=20, choices=Channel.Platform.choices)
+    external_id = models.CharField(max_length=200)
+    handle = models.CharField(max_length=200, blank=True)
+    display_name = models.CharField(max_length=300, blank=True)
+    followers = models.PositiveBigIntegerField(null=True, blank=True)
+    verified = models.BooleanField(default=False)
+    profile_url = models.URLField(max_length=500, blank=True)
+    influence = models.PositiveSmallIntegerField(default=0, help_text="0–100, from followers and verification.")
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint("platform", "external_id", name="author_unique_platform_id")]
+        indexes = [models.Index(fields=["platform", "handle"])]
+
+    def __str__(self):
+        return self.handle or self.display_name or self.external_id
+
+
+class RawPayload(models.Model):
+    """A response body exactly as the platform sent it, kept with the mentions it held."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    endpoint = models.CharField(max_length=40)
+    body = models.TextField()
+    fetched_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    source = models.CharField(max_length=20, default="poll", help_text="poll or file")
+
+    def __str__(self):
+        return f"{self.channel} {self.endpoint} at {self.fetched_at}"
+
+
+class Mention(models.Model):
+    """A mention, comment, reply or search hit. `text` is stored exactly as received."""
+
+    class Kind(models.TextChoices):
+        MENTION = "mention", "Mention"
+        COMMENT = "comment", "Comment"
+        REPLY = "reply", "Reply"
+        SEARCH_HIT = "search_hit", "Search hit"
+
+    platform = models.CharField(max_length=20, choices=Channel.Platform.choices)
+    external_id = models.CharField(max_length=300)
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="mentions")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    author = models.ForeignKey(Author, on_delete=models.PROTECT, related_name="mentions")
+    text = models.TextField()
+    url = models.URLField(max_length=1000, blank=True)
+    posted_at = models.DateTimeField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    conversation_id = models.CharField(max_length=300, blank=True)
+    in_reply_to_id = models.CharField(max_length=300, blank=True)
+    likes = models.PositiveIntegerField(default=0)
+    replies = models.PositiveIntegerField(default=0)
+    reshares = models.PositiveIntegerField(default=0)
+    raw_payload = models.ForeignKey(RawPayload, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    hidden = models.BooleanField(default=False)
+    deleted = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint("platform", "external_id", name="mention_unique_platform_id")]
+        indexes = [
+            models.Index(fields=["channel", "-posted_at"]),
+            models.Index(fields=["-posted_at"]),
+            models.Index(fields=["author", "-posted_at"]),
+            models.Index(fields=["platform", "conversation_id"]),
+        ]
+
+    def __str__(self):
+        return f"{self.get_platform_display()} {self.external_id}"
+
+
+class Quarantine(models.Model):
+    """A body that could not be parsed: kept whole, never dropped, never retried blindly."""
+
+    channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    platform = models.CharField(max_length=20)
+    endpoint = models.CharField(max_length=40, blank=True)
+    body = models.TextField()
+    body_sha256 = models.CharField(max_length=64)
+    error = models.TextField()
+    source = models.CharField(max_length=20, default="poll")
+    created_at = models.DateTimeField(auto_now_add=True)
+    seen_count = models.PositiveIntegerField(default=1)
+    resolved = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint("platform", "endpoint", "body_sha256", name="quarantine_unique_body"),
+        ]
+
+    def __str__(self):
+        return f"{self.platform} {self.endpoint} at {self.created_at}"
+
+
+class PollState(models.Model):
+    """One channel endpoint being polled: its cursor, schedule and health."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="poll_states")
+    endpoint = models.CharField(max_length=40)
+    cursor = models.TextField(blank=True)
+    interval_seconds = models.PositiveIntegerField(default=60)
+    enabled = models.BooleanField(default=True)
+    leased_until = models.DateTimeField(null=True, blank=True, help_text="A poll is running until then.")
+    not_before = models.DateTimeField(null=True, blank=True, help_text="No request before this (rate limit).")
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    rate_limit = models.JSONField(default=dict, blank=True)
+    items_total = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["channel", "endpoint"]
+        constraints = [models.UniqueConstraint("channel", "endpoint", name="pollstate_unique")]
+        indexes = [models.Index(fields=["enabled", "not_before"], condition=Q(enabled=True), name="pollstate_due")]
+
+    def __str__(self):
+        return f"{self.channel} · {self.endpoint}"
+
+    @property
+    def schedule_name(self) -> str:
+        return f"Poll {self.channel.platform}:{self.channel_id}:{self.endpoint}"
+
+
+class ChannelMetricSnapshot(models.Model):
+    """A channel's audience figures on one day."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="metric_snapshots")
+    date = models.DateField()
+    followers = models.PositiveBigIntegerField(null=True, blank=True)
+    likes = models.PositiveBigIntegerField(null=True, blank=True)
+    views = models.PositiveBigIntegerField(null=True, blank=True)
+    watch_time_minutes = models.PositiveBigIntegerField(null=True, blank=True)
+    posts = models.PositiveBigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["channel", "date"]
+        constraints = [models.UniqueConstraint("channel", "date", name="metric_unique_day")]
+
+    def __str__(self):
+        return f"{self.channel} {self.date}"

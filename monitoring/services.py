@@ -1,0 +1,418 @@
+"""Store what the platforms send: idempotent, batched, one transaction per page."""
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Channel, ChannelConnection
+from accounts.notifications import notify_role
+from accounts.roles import Role
+from platforms.base import (
+    AuthError, InvalidRequest, Item, MalformedPayload, NotSupported, Page, PlatformError, RateLimited,
+    TransientError, backoff_seconds,
+)
+
+from .models import Author, ChannelMetricSnapshot, Mention, PollState, Quarantine, RawPayload
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+# Functions called with the ids of new mentions, inside the page's transaction (triage routes them),
+# and with the ids of known mentions whose replies or reshares grew.
+NEW_MENTION_HOOKS: list = []
+GROWN_MENTION_HOOKS: list = []
+
+
+@dataclass
+class IngestResult:
+    created: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    new_ids: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"created": self.created, "duplicates": self.duplicates, "quarantined": self.quarantined}
+
+    def add(self, other: "IngestResult") -> None:
+        self.created += other.created
+        self.duplicates += other.duplicates
+        self.quarantined += other.quarantined
+        self.new_ids += other.new_ids
+
+
+class CursorMoved(Exception):
+    """Another poll advanced the cursor first: this page's work is discarded."""
+
+
+def _upsert_authors(items: list[Item]) -> dict[tuple[str, str], int]:
+    """Create or refresh the authors of these items; return (platform, external id) → pk."""
+    latest = {}
+    for item in items:
+        latest[(item.platform, item.author.external_id)] = item.author
+    rows = [Author(platform=p, external_id=a.external_id, handle=a.handle[:200], display_name=a.display_name[:300],
+                   followers=a.followers, verified=a.verified, profile_url=a.profile_url[:500])
+            for (p, _), a in latest.items()]
+    Author.objects.bulk_create(
+        rows, batch_size=BATCH, update_conflicts=True, unique_fields=["platform", "external_id"],
+        update_fields=["handle", "display_name", "followers", "verified", "profile_url", "updated_at"],
+    )
+    by_key = {(r.platform, r.external_id): r.pk for r in rows if r.pk}
+    missing = [k for k in latest if k not in by_key]
+    if missing:  # databases that do not return ids from an upsert
+        for platform in {p for p, _ in missing}:
+            ids = [e for p, e in missing if p == platform]
+            by_key.update({(platform, e): pk for e, pk in Author.objects.filter(
+                platform=platform, external_id__in=ids).values_list("external_id", "pk")})
+    return by_key
+
+
+def ingest_items(*, channel: Channel, items: list[Item], raw: RawPayload | None) -> IngestResult:
+    """Store items (inside the caller's transaction). A repeat of any item is a no-op."""
+    result = IngestResult()
+    unique: dict[str, Item] = {}
+    for item in items:
+        if item.external_id in unique:
+            result.duplicates += 1
+        unique[item.external_id] = item
+    if not unique:
+        return result
+    platform = channel.platform
+    existing = dict(Mention.objects.filter(platform=platform, external_id__in=list(unique)).values_list(
+        "external_id", "pk"))
+    authors = _upsert_authors(list(unique.values()))
+    new = [
+        Mention(platform=platform, external_id=i.external_id[:300], channel=channel, kind=i.kind,
+                author_id=authors[(i.platform, i.author.external_id)], text=i.text, url=i.url[:1000],
+                posted_at=i.posted_at, conversation_id=i.conversation_id[:300],
+                in_reply_to_id=i.in_reply_to_id[:300], likes=i.likes, replies=i.replies, reshares=i.reshares,
+                raw_payload=raw)
+        for i in unique.values() if i.external_id not in existing
+    ]
+    try:
+        with transaction.atomic():
+            Mention.objects.bulk_create(new, batch_size=BATCH)
+    except IntegrityError:
+        # Another poll stored some of them at the same moment: keep only what is still new.
+        taken = set(Mention.objects.filter(platform=platform, external_id__in=[m.external_id for m in new])
+                    .values_list("external_id", flat=True))
+        new = [m for m in new if m.external_id not in taken]
+        for m in new:
+            m.pk = None
+        Mention.objects.bulk_create(new, batch_size=BATCH)
+    result.created += len(new)
+    result.duplicates += len(unique) - len(new)
+    result.new_ids = [m.pk for m in new]
+    if existing:
+        _refresh_engagement(unique, existing)
+    for hook in NEW_MENTION_HOOKS:
+        hook(result.new_ids)
+    return result
+
+
+def _refresh_engagement(items: dict[str, Item], existing: dict[str, int]) -> None:
+    """Update likes, replies and reshares of known mentions; tell triage which threads grew."""
+    known = Mention.objects.filter(pk__in=list(existing.values())).only("id", "external_id", "likes", "replies",
+                                                                         "reshares")
+    changed, grown = [], []
+    for mention in known:
+        item = items[mention.external_id]
+        if (item.likes, item.replies, item.reshares) != (mention.likes, mention.replies, mention.reshares):
+            if item.replies + item.reshares > mention.replies + mention.reshares:
+                grown.append(mention.pk)
+            mention.likes, mention.replies, mention.reshares = item.likes, item.replies, item.reshares
+            changed.append(mention)
+    if changed:
+        Mention.objects.bulk_update(changed, ["likes", "replies", "reshares"], batch_size=BATCH)
+    if grown:
+        for hook in GROWN_MENTION_HOOKS:
+            hook(grown)
+
+
+@transaction.atomic
+def ingest_page(*, state: PollState, page: Page, expected_cursor: str) -> IngestResult:
+    """Store one page and move the cursor, all or nothing."""
+    raw = RawPayload.objects.create(channel=state.channel, endpoint=state.endpoint, body=page.raw_body)
+    result = ingest_items(channel=state.channel, items=page.items, raw=raw)
+    now = timezone.now()
+    moved = PollState.objects.filter(pk=state.pk, cursor=expected_cursor).update(
+        cursor=page.next_cursor or "", last_success_at=now, last_polled_at=now, consecutive_failures=0,
+        last_error="", rate_limit=page.rate_limit.as_dict(), items_total=state.items_total + result.created,
+    )
+    if not moved:
+        raise CursorMoved(f"{state}: the cursor changed while this page was fetched")
+    state.cursor = page.next_cursor or ""
+    state.items_total += result.created
+    if page.items:
+        latest = max(i.posted_at for i in page.items)
+        Channel.objects.filter(pk=state.channel_id).exclude(last_activity_at__gte=latest).update(
+            last_activity_at=latest)
+    return result
+
+
+def quarantine_record(*, channel: Channel | None, platform: str, endpoint: str, body: str, error: str,
+                      source: str = "poll") -> Quarantine:
+    """Keep a body that could not be parsed. The same body twice is counted, not stored twice."""
+    digest = hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
+    with transaction.atomic():
+        entry, created = Quarantine.objects.select_for_update().get_or_create(
+            platform=platform, endpoint=endpoint, body_sha256=digest,
+            defaults={"channel": channel, "body": body, "error": error[:2000], "source": source},
+        )
+        if not created:
+            Quarantine.objects.filter(pk=entry.pk).update(seen_count=entry.seen_count + 1)
+    if created:
+        log.warning("Quarantined a malformed %s %s body (%d bytes)", platform, endpoint, len(body))
+    return entry
+
+
+# --- polling ----------------------------------------------------------------
+
+LEASE = timedelta(minutes=5)
+MAX_PAGES_PER_RUN = 20
+
+
+def _lease(state_id: int) -> bool:
+    now = timezone.now()
+    from django.db.models import Q
+
+    return bool(PollState.objects.filter(pk=state_id, enabled=True).filter(
+        Q(leased_until__isnull=True) | Q(leased_until__lt=now)).filter(
+        Q(not_before__isnull=True) | Q(not_before__lte=now)).update(leased_until=now + LEASE))
+
+
+def _release(state_id: int, **fields) -> None:
+    PollState.objects.filter(pk=state_id).update(leased_until=None, **fields)
+
+
+def poll_run(*, state_id: int, client=None) -> dict:
+    """Poll one channel endpoint: fetch pages since the cursor and store each with its cursor.
+
+    Safe to run twice at once (a lease lets one through) and after a crash (the cursor only
+    moves with the data). Never makes a request before a rate limit's reset time.
+    """
+    if not _lease(state_id):
+        return {"skipped": "not due, disabled or already running"}
+    state = PollState.objects.select_related("channel", "channel__connection").get(pk=state_id)
+    connection = getattr(state.channel, "connection", None)
+    if connection is None or not connection.is_connected or connection.needs_reauth:
+        _release(state_id)
+        return {"skipped": "channel not connected or needs re-authorising"}
+    if client is None:
+        from .clients import client_for
+
+        client = client_for(state.channel, connection=connection)
+    total = IngestResult()
+    watch_terms = watch_terms_for(state.channel)
+    pages = 0
+    try:
+        while pages < MAX_PAGES_PER_RUN:
+            cursor = state.cursor
+            page = client.fetch(state.endpoint, cursor or None, watch_terms=watch_terms)
+            total.add(ingest_page(state=state, page=page, expected_cursor=cursor))
+            pages += 1
+            rl = page.rate_limit
+            if rl.remaining is not None and rl.remaining <= 0 and rl.reset_at:
+                _release(state_id, not_before=rl.reset_at)
+                return {**total.as_dict(), "pages": pages, "paused_until": rl.reset_at.isoformat()}
+            if not page.has_more:
+                break
+    except AuthError as exc:
+        if connection.refresh_token and refresh_connection(connection=connection, client=client):
+            _release(state_id)
+            return {**total.as_dict(), "pages": pages, "refreshed": True}
+        connection_mark_revoked(connection=connection, reason=str(exc))
+        _release(state_id, last_error=f"Needs re-authorising: {exc}", last_error_at=timezone.now())
+        return {**total.as_dict(), "pages": pages, "error": "auth"}
+    except RateLimited as exc:
+        _release(state_id, not_before=exc.retry_at, last_error=str(exc), last_error_at=timezone.now(),
+                 rate_limit={"limit": None, "remaining": 0, "reset_at": exc.retry_at.isoformat()})
+        return {**total.as_dict(), "pages": pages, "error": "rate_limited", "retry_at": exc.retry_at.isoformat()}
+    except MalformedPayload as exc:
+        quarantine_record(channel=state.channel, platform=state.channel.platform, endpoint=state.endpoint,
+                          body=exc.body, error=str(exc))
+        total.quarantined += 1
+        _fail(state, exc)
+        return {**total.as_dict(), "pages": pages, "error": "malformed"}
+    except (TransientError, InvalidRequest, NotSupported, CursorMoved) as exc:
+        _fail(state, exc)
+        return {**total.as_dict(), "pages": pages, "error": type(exc).__name__}
+    except PlatformError as exc:
+        _fail(state, exc)
+        return {**total.as_dict(), "pages": pages, "error": type(exc).__name__}
+    except BaseException:
+        _release(state_id)
+        raise
+    _release(state_id)
+    return {**total.as_dict(), "pages": pages}
+
+
+def _fail(state: PollState, exc: Exception) -> None:
+    failures = state.consecutive_failures + 1
+    delay = backoff_seconds(failures, base=2, cap=settings.POLL_MAX_BACKOFF_SECONDS)
+    _release(state.pk, consecutive_failures=failures, last_error=f"{type(exc).__name__}: {exc}"[:2000],
+             last_error_at=timezone.now(), not_before=timezone.now() + timedelta(seconds=delay))
+
+
+def watch_terms_for(channel: Channel) -> list[str]:
+    from .models import WatchTerm
+
+    terms = WatchTerm.objects.filter(active=True).filter(
+        service__isnull=True) | WatchTerm.objects.filter(active=True, service_id=channel.service_id)
+    return sorted({t.term for t in terms if t.applies_to(channel.platform)})
+
+
+# --- connections --------------------------------------------------------------
+
+
+def connection_mark_revoked(*, connection: ChannelConnection, reason: str) -> None:
+    """The platform refused the token: pause polling and tell the web team (once)."""
+    with transaction.atomic():
+        updated = ChannelConnection.objects.filter(pk=connection.pk, needs_reauth=False).update(
+            needs_reauth=True, reauth_reason=reason[:300])
+        if updated:
+            from accounts.audit import audit_record
+
+            audit_record(actor=None, action="channel.needs_reauth", obj=connection.channel, note=reason[:300],
+                         service=connection.channel.service)
+            notify_role(Role.WEB_TEAM, subject=f"{connection.channel} needs re-authorising",
+                        body=f"The platform refused the channel's token ({reason}). Polling is paused until "
+                             "someone connects the channel again.",
+                        url=connection.channel.get_absolute_url())
+    connection.needs_reauth = True
+
+
+def refresh_connection(*, connection: ChannelConnection, client=None) -> bool:
+    """Refresh a connection's tokens. False when the platform refuses."""
+    from accounts.services import channel_connection_store
+
+    from .clients import client_for
+
+    client = client or client_for(connection.channel, connection=connection)
+    try:
+        creds = client.refresh()
+    except PlatformError as exc:
+        log.info("Could not refresh %s: %s", connection.channel, type(exc).__name__)
+        return False
+    channel_connection_store(
+        actor=None, channel=connection.channel, account_id=creds.account_id or connection.account_id,
+        access_token=creds.access_token, refresh_token=creds.refresh_token or connection.refresh_token,
+        expires_at=creds.expires_at, scopes=connection.scopes, extra=json.dumps(creds.extra) if creds.extra else "",
+    )
+    client.credentials = creds
+    return True
+
+
+def metrics_snapshot(*, channel: Channel, client=None) -> ChannelMetricSnapshot | None:
+    """Record today's audience figures for a channel."""
+    from .clients import client_for
+
+    client = client or client_for(channel)
+    try:
+        metrics = client.metrics()
+    except AuthError as exc:
+        if hasattr(channel, "connection"):
+            connection_mark_revoked(connection=channel.connection, reason=str(exc))
+        return None
+    except PlatformError as exc:
+        log.info("No metrics for %s: %s", channel, type(exc).__name__)
+        return None
+    today = timezone.localdate()
+    snapshot, _ = ChannelMetricSnapshot.objects.update_or_create(
+        channel=channel, date=today,
+        defaults={"followers": metrics.followers, "likes": metrics.likes, "views": metrics.views,
+                  "watch_time_minutes": metrics.watch_time_minutes, "posts": metrics.posts},
+    )
+    if metrics.followers is not None:
+        Channel.objects.filter(pk=channel.pk).update(followers=metrics.followers)
+    return snapshot
+
+
+# --- schedules ----------------------------------------------------------------
+
+
+def poll_states_sync(*, channel: Channel) -> list[PollState]:
+    """One PollState and one database-stored beat schedule per endpoint of a connected channel."""
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    from .clients import has_client
+
+    if not has_client(channel.platform):
+        return []
+    from platforms import client_class
+
+    connection = getattr(channel, "connection", None)
+    active = (channel.status in (Channel.Status.ACTIVE, Channel.Status.DORMANT) and connection is not None
+              and connection.is_connected)
+    states = []
+    for endpoint in client_class(channel.platform).endpoints:
+        state, _ = PollState.objects.get_or_create(
+            channel=channel, endpoint=endpoint, defaults={"interval_seconds": settings.POLL_INTERVAL_SECONDS})
+        interval, _ = IntervalSchedule.objects.get_or_create(every=state.interval_seconds,
+                                                             period=IntervalSchedule.SECONDS)
+        PeriodicTask.objects.update_or_create(
+            name=state.schedule_name,
+            defaults={"task": "monitoring.poll", "args": json.dumps([state.pk]), "interval": interval,
+                      "enabled": active and state.enabled, "queue": "polling"},
+        )
+        states.append(state)
+    return states
+
+
+def poll_interval_set(*, actor, state: PollState, seconds: int) -> PollState:
+    if not settings.POLL_MIN_INTERVAL_SECONDS <= seconds <= 86400:
+        raise ValueError(f"The poll interval must be between {settings.POLL_MIN_INTERVAL_SECONDS} seconds "
+                         "and one day.")
+    from accounts.audit import audit_record
+
+    with transaction.atomic():
+        old = state.interval_seconds
+        state.interval_seconds = seconds
+        state.save(update_fields=["interval_seconds"])
+        poll_states_sync(channel=state.channel)
+        audit_record(actor=actor, action="channel.poll_interval", obj=state.channel,
+                     changes={f"{state.endpoint} interval": [old, seconds]}, service=state.channel.service)
+    return state
+
+
+def connections_maintain(*, now, refresh_within: timedelta, warn_within: timedelta) -> dict:
+    """Refresh tokens before they expire; warn the web team (once a day) about tokens that will
+    expire and cannot be refreshed."""
+    refreshed = warned = 0
+    expiring = ChannelConnection.objects.select_related("channel", "channel__service").filter(
+        needs_reauth=False, expires_at__isnull=False, expires_at__lte=now + warn_within)
+    for connection in expiring:
+        if connection.refresh_token and connection.expires_at <= now + refresh_within:
+            if refresh_connection(connection=connection):
+                refreshed += 1
+                continue
+        if not connection.refresh_token or connection.expires_at <= now + refresh_within:
+            if connection.expiry_warned_at and connection.expiry_warned_at > now - timedelta(days=1):
+                continue
+            notify_role(Role.WEB_TEAM, subject=f"{connection.channel} must be reconnected soon",
+                        body=f"Its token expires at {timezone.localtime(connection.expires_at):%d %b %Y %H:%M} "
+                             "and cannot be refreshed automatically. Connect the channel again before then.",
+                        url=connection.channel.get_absolute_url())
+            ChannelConnection.objects.filter(pk=connection.pk).update(expiry_warned_at=now)
+            warned += 1
+    return {"refreshed": refreshed, "warned": warned}
+
+
+def ingest_file(*, channel: Channel, body: str, endpoint: str | None = None, source_name: str = "") -> IngestResult:
+    """Run a saved response body through the polling pipeline (store → classify → route)."""
+    from .clients import client_for
+
+    client = client_for(channel)
+    try:
+        items = client.parse(json.loads(body), endpoint=endpoint)
+    except (ValueError, MalformedPayload) as exc:
+        quarantine_record(channel=channel, platform=channel.platform, endpoint=endpoint or "", body=body,
+                          error=f"{source_name}: {exc}", source="file")
+        return IngestResult(quarantined=1)
+    with transaction.atomic():
+        raw = RawPayload.objects.create(channel=channel, endpoint=endpoint or "file", body=body, source="file")
+        return ingest_items(channel=channel, items=items, raw=raw)

@@ -1,0 +1,36 @@
+"""Thin tasks: load ids, call one service."""
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from accounts.models import Channel, ChannelConnection
+
+from . import services
+
+
+@shared_task(name="monitoring.poll", acks_late=True, ignore_result=True, queue="polling")
+def poll(state_id: int) -> dict:
+    return services.poll_run(state_id=state_id)
+
+
+@shared_task(name="monitoring.snapshot_metrics", acks_late=True, ignore_result=True)
+def snapshot_metrics() -> int:
+    """Daily: queue one metrics task per connected channel."""
+    ids = list(ChannelConnection.objects.filter(needs_reauth=False).exclude(access_token="").values_list(
+        "channel_id", flat=True))
+    for channel_id in ids:
+        snapshot_channel_metrics.delay(channel_id)
+    return len(ids)
+
+
+@shared_task(name="monitoring.snapshot_channel_metrics", acks_late=True, ignore_result=True, queue="polling")
+def snapshot_channel_metrics(channel_id: int) -> None:
+    channel = Channel.objects.select_related("connection").get(pk=channel_id)
+    services.metrics_snapshot(channel=channel)
+
+
+@shared_task(name="monitoring.refresh_tokens", acks_late=True, ignore_result=True)
+def refresh_tokens() -> dict:
+    return services.connections_maintain(now=timezone.now(), refresh_within=timedelta(minutes=30),
+                                         warn_within=timedelta(days=7))

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("mentions/", views.mention_list, name="mention_list"),
+    path("channels/<int:pk>/connect/", views.channel_connect, name="channel_connect"),
+    path("channels/<int:pk>/connect/app-password/", views.channel_connect_password, name="channel_connect_password"),
+    path("channels/oauth/callback/", views.channel_oauth_callback, name="channel_oauth_callback"),
+]

@@ -1,0 +1,102 @@
+import json
+import secrets
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import selectors as account_selectors
+from accounts.models import Channel
+from accounts.services import channel_connection_store
+from platforms.base import NotSupported, PlatformError
+
+from . import selectors, services
+from .clients import client_for
+from .forms import AppPasswordForm, MentionFilterForm
+
+
+@login_required
+def mention_list(request):
+    channels = account_selectors.channel_list(user=request.user)
+    form = MentionFilterForm(request.GET or None, channels=channels)
+    filters = form.cleaned_data if form.is_valid() else {}
+    mentions = selectors.mention_list(user=request.user, filters=filters)
+    page = Paginator(mentions, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "monitoring/mention_list.html", {
+        "filter_form": form, "page": page, "query": query.urlencode()})
+
+
+def _redirect_uri(request) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("channel_oauth_callback")
+
+
+@login_required
+@require_POST
+def channel_connect(request, pk):
+    """Start the platform's OAuth flow for a channel."""
+    channel = account_selectors.channel_get(user=request.user, pk=pk, for_edit=True)
+    client = client_for(channel)
+    state = secrets.token_urlsafe(24)
+    try:
+        url = client.authorise_url(redirect_uri=_redirect_uri(request), state=state)
+    except NotSupported:
+        return HttpResponseRedirect(reverse("channel_connect_password", args=[channel.pk]))
+    request.session[f"oauth:{state}"] = channel.pk
+    return HttpResponseRedirect(url)
+
+
+@login_required
+def channel_oauth_callback(request):
+    state = request.GET.get("state", "")
+    channel_id = request.session.pop(f"oauth:{state}", None)
+    if not state or channel_id is None:
+        messages.error(request, "The connection could not be completed: the sign-in with the platform expired "
+                                "or did not start here. Try connecting again.")
+        return HttpResponseRedirect(reverse("channel_list"))
+    channel = account_selectors.channel_get(user=request.user, pk=channel_id, for_edit=True)
+    if request.GET.get("error") or not request.GET.get("code"):
+        messages.error(request, f"The platform did not allow the connection ({request.GET.get('error', 'no code')}).")
+        return HttpResponseRedirect(channel.get_absolute_url())
+    try:
+        creds = client_for(channel).exchange_code(code=request.GET["code"], redirect_uri=_redirect_uri(request),
+                                                  state=state)
+    except PlatformError as exc:
+        messages.error(request, f"The platform refused the connection: {type(exc).__name__}.")
+        return HttpResponseRedirect(channel.get_absolute_url())
+    _store(request, channel, creds)
+    return HttpResponseRedirect(channel.get_absolute_url())
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def channel_connect_password(request, pk):
+    channel = account_selectors.channel_get(user=request.user, pk=pk, for_edit=True)
+    form = AppPasswordForm(request.POST or None, initial={"handle": channel.handle})
+    if request.method == "POST" and form.is_valid():
+        client = client_for(channel)
+        client.credentials.handle = form.cleaned_data["handle"]
+        try:
+            creds = client.exchange_code(code=form.cleaned_data["app_password"], redirect_uri="")
+        except PlatformError:
+            form.add_error("app_password", "The platform did not accept this handle and app password.")
+        else:
+            _store(request, channel, creds)
+            return HttpResponseRedirect(channel.get_absolute_url())
+    return render(request, "monitoring/connect_password.html", {"form": form, "channel": channel})
+
+
+def _store(request, channel: Channel, creds) -> None:
+    channel_connection_store(
+        actor=request.user, channel=channel, account_id=creds.account_id, access_token=creds.access_token,
+        refresh_token=creds.refresh_token, expires_at=creds.expires_at,
+        extra=json.dumps(creds.extra) if creds.extra else "")
+    channel.refresh_from_db()
+    services.poll_states_sync(channel=channel)
+    messages.success(request, f"{channel} is connected. New mentions will appear within a minute.")

@@ -1,0 +1,1 @@
+from tests.monitoring.scripted import polled  # noqa: F401  (fixture)

@@ -1,0 +1,112 @@
+import json
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from rest_framework.test import APIClient
+
+from accounts.models import Channel
+from accounts.roles import Role
+from monitoring.models import Mention, Quarantine
+from monitoring.services import ingest_items
+from tests.monitoring.scripted import item
+
+pytestmark = pytest.mark.django_db
+PAYLOADS = Path(__file__).resolve().parents[2].parent / "shared" / "platform-payloads"
+
+
+def run(*args):
+    out = StringIO()
+    call_command("ingest_file", *args, stdout=out)
+    return json.loads(out.getvalue())
+
+
+@pytest.fixture
+def x_payload():
+    path = PAYLOADS / "x" / "users_mentions_expanded__academictwitter.json"
+    if not path.exists():
+        pytest.skip("shared/platform-payloads is not beside the project")
+    return path
+
+
+def test_ingest_file_twice_creates_nothing_the_second_time(channels, x_payload):
+    expected = len(json.loads(x_payload.read_text())["data"])
+    first = run("--platform", "x", "--channel", "@libs", str(x_payload))
+    assert first == {"created": expected, "duplicates": 0, "quarantined": 0}
+    second = run("--platform", "x", "--channel", "@Libs", str(x_payload))
+    assert second == {"created": 0, "duplicates": expected, "quarantined": 0}
+    assert Mention.objects.count() == expected
+
+
+def test_ingest_file_quarantines_a_truncated_body(channels, x_payload, tmp_path):
+    broken = tmp_path / "broken.json"
+    broken.write_text(x_payload.read_text()[:500])
+    assert run("--platform", "x", "--channel", "@Libs", str(broken)) == {
+        "created": 0, "duplicates": 0, "quarantined": 1}
+    assert Quarantine.objects.get().body == x_payload.read_text()[:500]
+
+
+def test_ingest_file_unknown_channel_is_a_clear_error(channels, x_payload):
+    with pytest.raises(CommandError, match="No x channel with the handle"):
+        run("--platform", "x", "--channel", "@nobody", str(x_payload))
+
+
+def store(channel, *items):
+    return ingest_items(channel=channel, items=list(items), raw=None)
+
+
+def test_mentions_api_is_scoped_and_filterable(staff, channels):
+    store(channels["libraries"], item(1, text="Library opening hours?"), item(2, text="bins"))
+    leisure_item = item(3, text="Pool closed")
+    store(channels["leisure"], leisure_item)
+    client = APIClient()
+    client.force_authenticate(staff[Role.SERVICE_EDITOR])
+    data = client.get("/api/mentions/").json()
+    assert {m["external_id"] for m in data["results"]} == {"1", "2"}
+    first = data["results"][-1]
+    for key in ("id", "platform", "external_id", "channel", "author", "text", "posted_at", "url", "route",
+                "service"):
+        assert key in first
+    assert first["service"] == "libraries"
+    assert [m["external_id"] for m in client.get("/api/mentions/?q=opening").json()["results"]] == ["1"]
+    hidden = Mention.objects.get(external_id="3").pk
+    assert client.get(f"/api/mentions/{hidden}/").status_code == 404
+    assert client.get("/api/mentions/?since=yesterday").status_code == 400
+    client.force_authenticate(staff[Role.WEB_TEAM])
+    assert client.get("/api/mentions/").json()["count"] == 3
+    assert client.get(f"/api/mentions/?channel={channels['leisure'].pk}").json()["count"] == 1
+
+
+def test_channel_health_is_in_the_api(staff, channels, polled):
+    client = APIClient()
+    client.force_authenticate(staff[Role.WEB_TEAM])
+    health = client.get(f"/api/channels/{polled.channel_id}/").json()["health"]
+    assert health["connected"] is True and health["needs_reauth"] is False
+    assert health["endpoints"][0]["endpoint"] == "mentions"
+
+
+def test_mentions_view_escapes_hostile_text(staff, channels, client_for):
+    store(channels["libraries"], item(1, text='<script>alert("x")</script><img src=x onerror=alert(1)>'))
+    page = client_for(staff[Role.SERVICE_EDITOR]).get("/mentions/").content.decode()
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+
+
+def test_mentions_view_is_scoped(staff, channels, client_for):
+    store(channels["leisure"], item(5, text="Leisure only text"))
+    assert "Leisure only text" not in client_for(staff[Role.SERVICE_EDITOR]).get("/mentions/").content.decode()
+    assert "Leisure only text" in client_for(staff[Role.WEB_TEAM]).get("/mentions/").content.decode()
+    assert client_for(staff[Role.COUNCILLOR]).get("/mentions/").status_code == 200
+
+
+def test_channel_page_shows_health(staff, channels, polled, client_for):
+    page = client_for(staff[Role.WEB_TEAM]).get(f"/channels/{polled.channel_id}/").content.decode()
+    assert "Polling health" in page and "mentions" in page
+
+
+def test_registry_channels_without_a_client_have_no_connect_button(staff, services, client_for):
+    flickr = Channel.objects.create(platform="flickr", handle="photos", display_name="Photos",
+                                    service=services["communications"])
+    page = client_for(staff[Role.WEB_TEAM]).get(f"/channels/{flickr.pk}/").content.decode()
+    assert "/connect/" not in page

@@ -1,0 +1,116 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from accounts.models import ChannelConnection, Notification
+from accounts.roles import Role
+from monitoring.models import Mention, PollState, Quarantine
+from monitoring.services import poll_run
+from platforms.base import AuthError, MalformedPayload, RateLimited, TransientError
+
+from tests.monitoring.scripted import ScriptedClient, item, page
+
+pytestmark = pytest.mark.django_db
+
+
+def test_pages_are_stored_and_the_cursor_moves_with_them(polled):
+    client = ScriptedClient([page([item(1), item(2)], "c1", has_more=True), page([item(3)], "c2")])
+    result = poll_run(state_id=polled.pk, client=client)
+    assert result["created"] == 3 and result["pages"] == 2
+    assert client.calls == [None, "c1"]
+    polled.refresh_from_db()
+    assert polled.cursor == "c2" and polled.items_total == 3 and polled.last_success_at
+    assert Mention.objects.count() == 3
+
+
+def test_a_repeated_page_creates_nothing(polled):
+    poll_run(state_id=polled.pk, client=ScriptedClient([page([item(1), item(2)], "c1")]))
+    result = poll_run(state_id=polled.pk, client=ScriptedClient([page([item(2), item(1), item(1)], "c2")]))
+    assert result["created"] == 0 and result["duplicates"] == 3
+    assert Mention.objects.count() == 2
+
+
+def test_a_failed_page_leaves_the_cursor_where_the_data_is(polled):
+    client = ScriptedClient([page([item(1)], "c1", has_more=True), TransientError("x: HTTP 503", status=503)])
+    result = poll_run(state_id=polled.pk, client=client)
+    assert result["error"] == "TransientError"
+    polled.refresh_from_db()
+    assert polled.cursor == "c1" and polled.consecutive_failures == 1 and polled.not_before > timezone.now()
+    assert Mention.objects.count() == 1
+
+
+def test_no_request_before_the_rate_limit_resets(polled):
+    reset = datetime(2026, 11, 2, 12, 15, tzinfo=UTC)
+    with time_machine.travel(datetime(2026, 11, 2, 12, 0, tzinfo=UTC), tick=False):
+        client = ScriptedClient([RateLimited("x: rate limited", retry_at=reset)])
+        assert poll_run(state_id=polled.pk, client=client)["error"] == "rate_limited"
+        again = ScriptedClient([page([item(1)], "c1")])
+        assert poll_run(state_id=polled.pk, client=again)["skipped"]
+        assert again.calls == []
+    with time_machine.travel(reset + timedelta(seconds=1), tick=False):
+        assert poll_run(state_id=polled.pk, client=again)["created"] == 1
+
+
+def test_an_exhausted_budget_pauses_until_the_reset(polled):
+    reset = timezone.now() + timedelta(minutes=10)
+    client = ScriptedClient([page([item(1)], "c1", has_more=True, remaining=0, reset_at=reset)])
+    result = poll_run(state_id=polled.pk, client=client)
+    assert result["created"] == 1 and len(client.calls) == 1
+    polled.refresh_from_db()
+    assert polled.not_before == reset
+
+
+def test_malformed_bodies_are_quarantined_once_and_counted(polled):
+    body = '{"data": [{"id": "1", "tex'
+    for _ in range(2):
+        PollState.objects.filter(pk=polled.pk).update(not_before=None)
+        poll_run(state_id=polled.pk, client=ScriptedClient([MalformedPayload("truncated", body=body)]))
+    entry = Quarantine.objects.get()
+    assert entry.body == body and entry.seen_count == 2 and entry.channel == polled.channel
+    polled.refresh_from_db()
+    assert polled.cursor == "" and polled.consecutive_failures == 2
+
+
+def test_a_revoked_token_pauses_polling_and_tells_the_web_team(polled, staff, client_for):
+    result = poll_run(state_id=polled.pk, client=ScriptedClient([AuthError("x: token rejected", status=401)]))
+    assert result["error"] == "auth"
+    connection = ChannelConnection.objects.get(channel=polled.channel)
+    assert connection.needs_reauth
+    assert Notification.objects.filter(user=staff[Role.WEB_TEAM], subject__contains="needs re-authorising").exists()
+    assert poll_run(state_id=polled.pk, client=ScriptedClient([page([item(1)], "c1")]))["skipped"]
+    home = client_for(staff[Role.WEB_TEAM]).get("/").content.decode()
+    assert "need" in home and "re-authorising" in home and polled.channel.handle in home
+    assert "re-authorising" not in client_for(staff[Role.SERVICE_EDITOR]).get("/").content.decode()
+
+
+def test_a_poll_already_running_is_not_run_twice(polled):
+    PollState.objects.filter(pk=polled.pk).update(leased_until=timezone.now() + timedelta(minutes=1))
+    client = ScriptedClient([page([item(1)], "c1")])
+    assert poll_run(state_id=polled.pk, client=client)["skipped"] and client.calls == []
+
+
+def test_a_crash_mid_run_releases_the_lease_and_loses_nothing(polled):
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom):
+        poll_run(state_id=polled.pk, client=ScriptedClient([page([item(1)], "c1", has_more=True), Boom()]))
+    polled.refresh_from_db()
+    assert polled.leased_until is None and polled.cursor == "c1"
+    poll_run(state_id=polled.pk, client=ScriptedClient([page([item(1), item(2)], "c2")]))
+    assert sorted(Mention.objects.values_list("external_id", flat=True)) == ["1", "2"]
+
+
+def test_text_is_stored_exactly(polled):
+    hostile = '<script>alert(1)</script>\u202e\u200b\x00 ' + "😀" * 10 + "x" * 100_000
+    poll_run(state_id=polled.pk, client=ScriptedClient([page([item(1, text=hostile)], "c1")]))
+    assert Mention.objects.get().text == hostile
+
+
+def test_engagement_growth_updates_known_mentions(polled):
+    poll_run(state_id=polled.pk, client=ScriptedClient([page([item(1, replies=1)], "c1")]))
+    PollState.objects.filter(pk=polled.pk).update(not_before=None)
+    poll_run(state_id=polled.pk, client=ScriptedClient([page([item(1, replies=30)], "c2")]))
+    assert Mention.objects.get().replies == 30
