@@ -1,0 +1,77 @@
+"""The README's first command: `python3 run.py` serves the demo and stops on Ctrl-C."""
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.e2e.test_stack import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.processes
+
+
+def test_run_serves_the_demo_and_the_worker_runs_the_webs_tasks(tmp_path):
+    port, sim_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE")}
+    env.update({"PORT": str(port), "SIMULATOR_PORT": str(sim_port), "VAR_DIR": str(tmp_path / "var"),
+                "PYTHONUNBUFFERED": "1"})
+    log = open(tmp_path / "run.log", "w+")
+    proc = subprocess.Popen([sys.executable, "run.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+
+    def output():
+        log.flush()
+        return (tmp_path / "run.log").read_text()
+
+    try:
+        deadline = time.time() + 240
+        while f"running at {base}/" not in output():
+            assert proc.poll() is None, output()
+            assert time.time() < deadline, output()
+            time.sleep(0.5)
+        assert re.search(r"Web team\s+webteam\s+demo-webteam-pass", output() + _wait_for(output, "Admin:"))
+        session = requests.Session()
+        for _ in range(60):
+            try:
+                page = session.get(f"{base}/", timeout=5)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.5)
+        assert page.url.startswith(f"{base}/sign-in/") and "govuk-template" in page.text
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        home = session.post(f"{base}/sign-in/", data={"username": "webteam", "password": "demo-webteam-pass",
+                                                      "csrfmiddlewaretoken": token}, headers={"Referer": page.url})
+        assert "Hello, Wendy Webb" in home.text
+        status = session.get(f"{base}/status/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', status.text).group(1)
+        session.post(f"{base}/status/ping/", data={"csrfmiddlewaretoken": token}, headers={"Referer": status.url})
+        for _ in range(120):
+            if "asked by Wendy Webb" in session.get(f"{base}/status/").text:
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail("the worker did not run the task queued by the web process\n" + output())
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            code = proc.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
+    assert code == 0, output()
+    assert "Stopped." in output()
+
+
+def _wait_for(output, marker, timeout=60):
+    deadline = time.time() + timeout
+    while marker not in output() and time.time() < deadline:
+        time.sleep(0.2)
+    return output()
