@@ -3,7 +3,18 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import transaction
 
 from .audit import audit_for, audit_record, diff, snapshot
-from .models import AuditEvent, Channel, ChannelConnection, Heartbeat, Service, User
+from .models import (
+    AccountRequest,
+    AccountRequestDecision,
+    AuditEvent,
+    BrandingChecklist,
+    Channel,
+    ChannelConnection,
+    Heartbeat,
+    HousekeepingFlag,
+    Service,
+    User,
+)
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -119,3 +130,74 @@ class AuditEventAdmin(admin.ModelAdmin):
 class HeartbeatAdmin(admin.ModelAdmin):
     list_display = ["component", "seen_at", "detail"]
     readonly_fields = ["component", "seen_at", "detail"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown for reference: these records change only through their services (and are audited there)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class DecisionInline(admin.TabularInline):
+    model = AccountRequestDecision
+    fields = ["decided_at", "stage", "outcome", "decided_by_name", "reasons"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AccountRequest)
+class AccountRequestAdmin(ReadOnlyAdmin):
+    list_display = ["proposed_handle", "platform", "kind", "service", "requester", "state", "created_at",
+                    "decided_at", "channel"]
+    list_filter = ["state", "platform", "kind", "service"]
+    search_fields = ["proposed_handle", "proposed_display_name", "requester__username", "requester__last_name"]
+    list_select_related = ["service", "requester", "channel"]
+    date_hierarchy = "created_at"
+    inlines = [DecisionInline]
+
+
+@admin.register(AccountRequestDecision)
+class AccountRequestDecisionAdmin(ReadOnlyAdmin):
+    list_display = ["request", "stage", "outcome", "decided_by_name", "decided_at"]
+    list_filter = ["stage", "outcome"]
+    search_fields = ["request__proposed_handle", "decided_by_name", "reasons"]
+    list_select_related = ["request"]
+
+
+@admin.register(BrandingChecklist)
+class BrandingChecklistAdmin(AuditedAdmin):
+    list_display = ["channel", "profile_image", "naming", "official_bio", "hours_and_contact", "header_image",
+                    "is_complete", "checked_by", "checked_at"]
+    list_filter = ["profile_image", "naming", "official_bio", "hours_and_contact", "header_image",
+                   "channel__service"]
+    search_fields = ["channel__handle", "channel__display_name"]
+    list_select_related = ["channel", "checked_by"]
+    autocomplete_fields = ["channel"]
+    readonly_fields = ["checked_by", "checked_at"]
+
+    @admin.display(boolean=True, description="Complete")
+    def is_complete(self, obj):
+        return obj.is_complete
+
+    def audit_service(self, obj):
+        return obj.channel.service
+
+
+@admin.register(HousekeepingFlag)
+class HousekeepingFlagAdmin(ReadOnlyAdmin):
+    list_display = ["channel", "kind", "status", "detail", "raised_at", "resolved_at", "resolved_by"]
+    list_filter = ["status", "kind", "channel__service", "channel__platform"]
+    search_fields = ["channel__handle", "channel__display_name", "detail", "resolution"]
+    list_select_related = ["channel", "resolved_by"]
+    date_hierarchy = "raised_at"

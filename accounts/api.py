@@ -22,6 +22,12 @@ class ChannelSerializer(serializers.ModelSerializer):
                   "last_activity_at", "followers", "web_team_has_access", "created_at", "updated_at", "health"]
         read_only_fields = ["created_at", "updated_at", "last_activity_at", "health"]
 
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None:  # status changes only along the lifecycle
+            fields["status"].read_only = True
+        return fields
+
     def get_health(self, channel) -> dict | None:
         provider = HEALTH_PROVIDERS[0] if HEALTH_PROVIDERS else None
         return provider(channel) if provider else None

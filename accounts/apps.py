@@ -17,4 +17,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         # Roles, their permissions and the periodic schedules exist after every migrate.
-        post_migrate.connect(_after_migrate, sender=self, dispatch_uid="accounts.after_migrate")
+        post_migrate.connect(_after_migrate, dispatch_uid="accounts.after_migrate")  # after every app: its permissions exist by then
+        from .request_views import _register
+
+        _register()  # account requests and housekeeping: navigation and panels

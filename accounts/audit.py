@@ -40,3 +40,10 @@ def audit_for(obj: models.Model):
     return AuditEvent.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk)).select_related(
         "actor"
     )
+
+
+def audit_system(*, action: str, object_type: str, description: str, changes: dict | None = None,
+                 note: str = "") -> AuditEvent:
+    """An audit row for work done by the system on many objects at once (e.g. a retention purge)."""
+    return AuditEvent.objects.create(actor=None, actor_name="system", action=action, object_type=object_type,
+                                     object_id="*", object_repr=description[:300], changes=changes or {}, note=note)

@@ -1,4 +1,5 @@
-"""The demo council: services, staff in every role, the channel registry (seed 004)."""
+"""The demo council, Kingsmere Borough Council: services, staff in every role, and a channel
+registry shaped like seed 004's (five X accounts, Facebook, YouTube, Instagram, Flickr, LinkedIn)."""
 from django.db import transaction
 
 from .models import Channel, Service, User
@@ -30,38 +31,40 @@ STAFF = [
 
 # platform, handle, display name, purpose, service slug, kind, followers
 CHANNELS = [
-    ("x", "@DemoCouncil", "Demo Borough Council", "News and information, emergencies, signposting, "
+    ("x", "@KingsmereBC", "Kingsmere Borough Council", "News and information, emergencies, signposting, "
      "customer services, consultations.", "communications", "corporate", 10597),
-    ("x", "@DemoCouncilNews", "Demo Council News", "Press releases and news.", "communications", "corporate", 4210),
-    ("x", "@DemoLibraries", "Demo Libraries", "Library events, opening hours and services.", "libraries",
+    ("x", "@KingsmereNews", "Kingsmere Council News", "Press releases and news.", "communications", "corporate",
+     4210),
+    ("x", "@KingsmereLibs", "Kingsmere Libraries", "Library events, opening hours and services.", "libraries",
      "service", 2380),
-    ("x", "@DemoRecycles", "Demo Recycles", "Bin collections, recycling and fly-tipping.",
+    ("x", "@KingsmereRecycles", "Kingsmere Recycles", "Bin collections, recycling and fly-tipping.",
      "waste-and-recycling", "service", 1904),
-    ("x", "@DemoJobs", "Demo Council Jobs", "Job vacancies at the council.", "hr-recruitment", "service", 1560),
-    ("facebook", "DemoBoroughCouncil", "Demo Borough Council", "Promoting campaigns, photos, useful "
+    ("x", "@KingsmereJobs", "Kingsmere Council Jobs", "Job vacancies at the council.", "hr-recruitment",
+     "service", 1560),
+    ("facebook", "KingsmereBC", "Kingsmere Borough Council", "Promoting campaigns, photos, useful "
      "information about services, local groups, consultations.", "communications", "corporate", 3294),
-    ("youtube", "DemoCouncilTV", "Demo Council TV", "Large events, training videos, announcements, "
-     "how-to guides.", "communications", "corporate", 180),
-    ("instagram", "democouncil", "Demo Council", "Photos of the borough and events.", "communications",
-     "corporate", 2050),
-    ("flickr", "democouncil", "Demo Council on Flickr", "Photo gallery of events.", "communications",
+    ("youtube", "@kingsmereboroughcouncil", "Kingsmere Council TV", "Large events, training videos, "
+     "announcements, how-to guides.", "communications", "corporate", 180),
+    ("instagram", "kingsmerebc", "Kingsmere Borough Council", "Photos of the borough and events.",
+     "communications", "corporate", 2050),
+    ("flickr", "kingsmerebc", "Kingsmere Council on Flickr", "Photo gallery of events.", "communications",
      "corporate", None),
-    ("linkedin", "demo-borough-council", "Demo Borough Council", "Job vacancies and promoting the council.",
-     "hr-recruitment", "corporate", 5400),
-    ("mastodon", "@democouncil@social.example", "Demo Borough Council", "News and information.",
+    ("linkedin", "kingsmere-borough-council", "Kingsmere Borough Council", "Job vacancies and promoting the "
+     "council.", "hr-recruitment", "corporate", 5400),
+    ("mastodon", "@kingsmere@social.example", "Kingsmere Borough Council", "News and information.",
      "communications", "corporate", 640),
-    ("bluesky", "democouncil.bsky.social", "Demo Borough Council", "News and information.", "communications",
+    ("bluesky", "kingsmere.bsky.social", "Kingsmere Borough Council", "News and information.", "communications",
      "corporate", 910),
-    ("facebook", "DemoFostering", "Demo Fostering and Adoption", "Recruiting foster carers and adopters.",
-     "adoption-and-fostering", "campaign", 820),
-    ("facebook", "DemoLeisureCentres", "Demo Leisure Centres", "Classes, timetables and offers.", "leisure",
+    ("facebook", "KingsmereFostering", "Kingsmere Fostering and Adoption", "Recruiting foster carers and "
+     "adopters.", "adoption-and-fostering", "campaign", 820),
+    ("facebook", "KingsmereLeisure", "Kingsmere Leisure Centres", "Classes, timetables and offers.", "leisure",
      "service", 1310),
 ]
 
 PLATFORM_URL = {
     "x": "https://x.com/{h}", "facebook": "https://www.facebook.com/{h}", "youtube": "https://www.youtube.com/@{h}",
     "instagram": "https://www.instagram.com/{h}/", "flickr": "https://www.flickr.com/photos/{h}/",
-    "linkedin": "https://www.linkedin.com/company/{h}/", "mastodon": "https://social.example/{h}",
+    "linkedin": "https://www.linkedin.com/company/{h}/", "mastodon": "https://social.example/@{h}",
     "bluesky": "https://bsky.app/profile/{h}",
 }
 
@@ -72,13 +75,13 @@ def load_demo_council() -> dict:
     services = {}
     for name, slug in SERVICES:
         services[slug], _ = Service.objects.update_or_create(
-            slug=slug, defaults={"name": name, "email": f"{slug}@demo-council.example",
-                                 "web_url": f"https://www.demo-council.example/{slug}"})
+            slug=slug, defaults={"name": name, "email": f"{slug}@kingsmere.example",
+                                 "web_url": f"https://www.kingsmere.example/{slug}"})
     users = {}
     for username, first, last, role, service_slug, password in STAFF:
         user, created = User.objects.get_or_create(username=username)
         user.first_name, user.last_name = first, last
-        user.email = f"{username}@demo-council.example"
+        user.email = f"{username}@kingsmere.example"
         user.service = services[service_slug]
         user.job_title = Role(role).label
         if created or not user.check_password(password):

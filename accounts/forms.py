@@ -21,6 +21,9 @@ class ChannelForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         from .selectors import can_see_all_channels
 
+        if self.instance.pk:
+            # An existing channel's status follows its lifecycle (the housekeeping actions).
+            del self.fields["status"]
         service_field = self.fields["service"]
         if user is not None and not can_see_all_channels(user):
             # Service staff keep their channels within their own service.

@@ -5,12 +5,14 @@ from django.utils import timezone
 
 from .audit import audit_record, diff, snapshot
 from .models import Channel, ChannelConnection, Heartbeat, Service, User
-from .roles import PERMISSIONS, Role
+from .roles import ADMINISTRATOR_APPS, PERMISSIONS, Role
 
 CHANNEL_FIELDS = (
     "platform", "handle", "display_name", "url", "purpose", "service", "kind", "status",
     "last_activity_at", "followers", "web_team_has_access",
 )
+# A channel's status changes only along its lifecycle (accounts.housekeeping.channel_transition).
+CHANNEL_EDITABLE_FIELDS = tuple(f for f in CHANNEL_FIELDS if f != "status")
 
 
 def roles_sync() -> None:
@@ -21,6 +23,8 @@ def roles_sync() -> None:
         for label in codenames:
             app_label, codename = label.split(".")
             perms.extend(Permission.objects.filter(content_type__app_label=app_label, codename=codename))
+        if role == Role.ADMINISTRATOR:
+            perms = Permission.objects.filter(content_type__app_label__in=ADMINISTRATOR_APPS)
         group.permissions.set(perms)
 
 
@@ -67,7 +71,7 @@ def channel_update(*, actor, channel: Channel, managers=None, **fields) -> Chann
     before = snapshot(Channel.objects.select_for_update().get(pk=channel.pk))
     before_managers = sorted(channel.managers.values_list("username", flat=True))
     for key, value in fields.items():
-        if key not in CHANNEL_FIELDS:
+        if key not in CHANNEL_EDITABLE_FIELDS:
             raise ValueError(f"{key} cannot be changed here")
         setattr(channel, key, value)
     channel.full_clean()

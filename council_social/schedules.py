@@ -8,6 +8,13 @@ SCHEDULES: dict[str, tuple[str, int, dict]] = {
     "Scheduler heartbeat": ("accounts.heartbeat", 60, {"component": "beat", "detail": "scheduled by beat"}),
     "Channel metrics (daily)": ("monitoring.snapshot_metrics", 86400, {}),
     "Refresh platform tokens": ("monitoring.refresh_tokens", 600, {}),
+    "Retention purge": ("monitoring.retention_purge", 3600, {}),
+    "Publish due posts": ("publishing.sweep", 60, {}),
+    "SLA watch": ("triage.sla_watch", 300, {}),
+    "FOI answer reminders": ("triage.foi_reminders", 3600, {}),
+    "Channel housekeeping audit (daily)": ("accounts.housekeeping_audit", 86400, {}),
+    "Policy annual review reminders (daily)": ("policy.review_reminders", 86400, {}),
+    "Training lapse reminders (daily)": ("policy.training_reminders", 86400, {}),
 }
 
 

@@ -38,7 +38,7 @@ DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
-COUNCIL_NAME = env.str("COUNCIL_NAME", default="Demo Borough Council")
+COUNCIL_NAME = env.str("COUNCIL_NAME", default="Kingsmere Borough Council")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -55,9 +55,15 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_htmx",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "council_social",
     "monitoring",
+    "publishing",
+    "triage",
+    "policy",
 ]
 
 MIDDLEWARE = [
@@ -72,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    "accounts.middleware.MFARequiredMiddleware",
 ]
 
 ROOT_URLCONF = "council_social.urls"
@@ -88,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.navigation",
+                "publishing.context_processors.emergency_banner",
             ],
         },
     }
@@ -116,6 +124,7 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "accounts.oidc.CouncilOIDCBackend",  # inert unless OIDC_RP_CLIENT_ID is set
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -133,6 +142,33 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
+# Multi-factor sign-in (accounts.mfa): TOTP apps and backup codes. Wrong codes are throttled
+# by django-otp: after n failures in a row the next try must wait 2^(n-1) seconds.
+OTP_TOTP_ISSUER = f"Council Social ({COUNCIL_NAME})"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+
+# Single sign-on with the council's identity provider over OpenID Connect (accounts.oidc),
+# enabled when OIDC_RP_CLIENT_ID and either OIDC_OP_DISCOVERY or the endpoints are set.
+OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_OP_DISCOVERY = env.str("OIDC_OP_DISCOVERY", default="")
+OIDC_OP_ISSUER = env.str("OIDC_OP_ISSUER", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid email profile")
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = 10
+OIDC_CREATE_USER = env.bool("OIDC_CREATE_USER", default=True)
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
+OIDC_GROUP_ROLES = env.json("OIDC_GROUP_ROLES", default={})  # {"<group id>": "<role>", …}
+OIDC_AUTHENTICATE_CLASS = "accounts.oidc.SignInRequestView"
+OIDC_CALLBACK_CLASS = "accounts.oidc.SignInCallbackView"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
@@ -242,6 +278,12 @@ if USE_SIMULATOR and SIMULATOR_URL.startswith("http://"):
 POLL_INTERVAL_SECONDS = env.int("POLL_INTERVAL_SECONDS", default=60)
 POLL_MIN_INTERVAL_SECONDS = 5
 POLL_MAX_BACKOFF_SECONDS = env.int("POLL_MAX_BACKOFF_SECONDS", default=900)
+# Mentions and authors are purged after this many days unless an open case or FOI request holds them.
+MENTION_RETENTION_DAYS = env.int("MENTION_RETENTION_DAYS", default=395)
+# Housekeeping flags a channel dormant after this many days without activity.
+HOUSEKEEPING_DORMANT_DAYS = env.int("HOUSEKEEPING_DORMANT_DAYS", default=90)
+# Staff are reminded this many days before their training lapses.
+TRAINING_EXPIRY_WARNING_DAYS = env.int("TRAINING_EXPIRY_WARNING_DAYS", default=30)
 
 LOGGING = {
     "version": 1,

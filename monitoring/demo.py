@@ -8,7 +8,7 @@ from .clients import has_client
 from .models import WatchTerm
 from .services import poll_states_sync
 
-WATCH_TERMS = ["Demo Borough Council", "#DemoBorough", "@DemoCouncil", "Demo council"]
+WATCH_TERMS = ["Kingsmere Borough Council", "#Kingsmere", "#KingsmereCouncil", "@KingsmereBC", "Kingsmere council"]
 
 
 def load_demo_monitoring() -> dict:
@@ -31,5 +31,12 @@ def load_demo_monitoring() -> dict:
 
 
 def demo_account_id(channel: Channel) -> str:
-    """The simulator's account id for a demo channel: its handle without decoration."""
-    return channel.handle.lstrip("@").split("@")[0].lower()
+    """The simulator's account id for a demo channel: its main account where the handle matches
+    (that is where the simulator's residents write), else an account of the channel's own."""
+    from platforms.simulator.server import PLATFORMS
+
+    sim = next(cls for cls in PLATFORMS if cls.name == channel.platform)
+    main = sim.default_account
+    if channel.handle.lstrip("@").split("@")[0].lower() == main["handle"].lstrip("@").lower():
+        return main["id"]
+    return f"{main['id'][:-4]}{channel.pk:04d}" if main["id"][-4:].isdigit() else f"{main['id']}-{channel.pk}"

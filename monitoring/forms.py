@@ -24,3 +24,10 @@ class AppPasswordForm(forms.Form):
     handle = forms.CharField(label="Handle", max_length=200, help_text="For example council.bsky.social")
     app_password = forms.CharField(label="App password", widget=forms.PasswordInput, max_length=200,
                                    help_text="Create one in Bluesky under Settings, Privacy and security, App passwords.")
+
+
+class ErasureForm(forms.Form):
+    reference = forms.CharField(label="Request reference", max_length=200,
+                                help_text="The reference of the erasure request, for example the DPO case number.")
+    confirm = forms.BooleanField(label="I understand this permanently deletes the author and everything they wrote",
+                                 error_messages={"required": "Confirm that you want to erase this author"})

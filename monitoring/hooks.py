@@ -8,6 +8,8 @@ from . import selectors
 
 navigation.register("Mentions", "mention_list", roles=set(Role.values) - {Role.COUNCILLOR, Role.MONITORING_OFFICER},
                     description="Everything heard about the council, searchable.", order=20)
+navigation.register("People", "author_list", roles={Role.WEB_TEAM, Role.ADMINISTRATOR},
+                    description="Find an author to export or erase what is held about them.", order=85)
 accounts_api.HEALTH_PROVIDERS.append(selectors.channel_health)
 
 

@@ -170,3 +170,20 @@ class ChannelMetricSnapshot(models.Model):
 
     def __str__(self):
         return f"{self.channel} {self.date}"
+
+
+class Erasure(models.Model):
+    """A record that one author's data was erased on request. Holds no personal data."""
+
+    platform = models.CharField(max_length=20)
+    author_ref = models.CharField(max_length=64, help_text="SHA-256 of platform and author id.")
+    reference = models.CharField(max_length=200, help_text="The request's reference, e.g. a DPO case number.")
+    requested_by = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    erased_at = models.DateTimeField(auto_now_add=True)
+    counts = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-erased_at"]
+
+    def __str__(self):
+        return f"Erasure {self.reference} at {self.erased_at:%Y-%m-%d}"

@@ -34,3 +34,10 @@ def snapshot_channel_metrics(channel_id: int) -> None:
 def refresh_tokens() -> dict:
     return services.connections_maintain(now=timezone.now(), refresh_within=timedelta(minutes=30),
                                          warn_within=timedelta(days=7))
+
+
+@shared_task(name="monitoring.retention_purge", acks_late=True, ignore_result=True)
+def retention_purge() -> dict:
+    from .privacy import retention_purge as purge
+
+    return purge()

@@ -5,19 +5,22 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpResponseRedirect
-from django.shortcuts import render
+from django.db.models import Q
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors as account_selectors
+from accounts.audit import audit_record
 from accounts.models import Channel
 from accounts.services import channel_connection_store
 from platforms.base import NotSupported, PlatformError
 
-from . import selectors, services
+from . import privacy, selectors, services
 from .clients import client_for
-from .forms import AppPasswordForm, MentionFilterForm
+from .forms import AppPasswordForm, ErasureForm, MentionFilterForm
+from .models import Author
 
 
 @login_required
@@ -100,3 +103,64 @@ def _store(request, channel: Channel, creds) -> None:
     channel.refresh_from_db()
     services.poll_states_sync(channel=channel)
     messages.success(request, f"{channel} is connected. New mentions will appear within a minute.")
+
+
+def _require_privacy_role(user):
+    from django.core.exceptions import PermissionDenied
+
+    from accounts.roles import Role
+
+    if not user.has_role(Role.WEB_TEAM, Role.ADMINISTRATOR):
+        raise PermissionDenied("Only the web team and administrators handle personal data requests.")
+
+
+@login_required
+def author_list(request):
+    _require_privacy_role(request.user)
+    q = request.GET.get("q", "").strip()
+    authors = Author.objects.none()
+    if q:
+        authors = Author.objects.filter(Q(handle__icontains=q) | Q(display_name__icontains=q) |
+                                        Q(external_id=q)).order_by("handle")[:100]
+    return render(request, "monitoring/author_list.html", {"authors": authors, "q": q})
+
+
+@login_required
+def author_detail(request, pk):
+    _require_privacy_role(request.user)
+    author = get_object_or_404(Author, pk=pk)
+    return render(request, "monitoring/author_detail.html", {
+        "author": author, "mentions": author.mentions.select_related("channel").order_by("-posted_at")[:50],
+        "mention_count": author.mentions.count(), "form": ErasureForm()})
+
+
+@login_required
+def author_export(request, pk, fmt):
+    _require_privacy_role(request.user)
+    author = get_object_or_404(Author, pk=pk)
+    data = privacy.subject_access(author)
+    audit_record(actor=request.user, action="author.subject_access", obj=author, note=fmt)
+    name = f"subject-access-{author.platform}-{author.pk}"
+    if fmt == "csv":
+        response = HttpResponse(privacy.subject_access_csv(data), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    else:
+        response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
+        response["Content-Disposition"] = f'attachment; filename="{name}.json"'
+    return response
+
+
+@login_required
+@require_POST
+def author_erase(request, pk):
+    _require_privacy_role(request.user)
+    author = get_object_or_404(Author, pk=pk)
+    form = ErasureForm(request.POST)
+    if not form.is_valid():
+        return render(request, "monitoring/author_detail.html", {
+            "author": author, "mentions": author.mentions.select_related("channel").order_by("-posted_at")[:50],
+            "mention_count": author.mentions.count(), "form": form}, status=400)
+    erasure = privacy.author_erase(actor=request.user, author=author, reference=form.cleaned_data["reference"])
+    messages.success(request, f"The author and {erasure.counts['mentions']} mentions were erased "
+                              f"(reference {erasure.reference}).")
+    return HttpResponseRedirect(reverse("author_list"))

@@ -322,16 +322,26 @@ class PlatformClient(abc.ABC):
         """
         url = path_or_url if path_or_url.startswith("http") else self.base_url + path_or_url
         kwargs.setdefault("timeout", self.timeout)
+        kwargs["stream"] = True
         try:
             response = self.session.request(method, url, **kwargs)
-        except (
-            requests.Timeout,
-            requests.ConnectionError,
-            # the connection dropped mid-body (truncated transfer): retry, nothing to quarantine
-            requests.exceptions.ChunkedEncodingError,
-            requests.exceptions.ContentDecodingError,
-        ) as exc:
+        except (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.ContentDecodingError) as exc:  # no body arrived at all
             raise TransientError(f"{self.platform}: {type(exc).__name__}") from None
+        chunks = []
+        try:
+            for chunk in response.iter_content(64 * 1024):
+                chunks.append(chunk)
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
+                requests.ConnectionError, requests.Timeout) as exc:
+            # The body stopped part way: keep what arrived for quarantine; the caller retries
+            # from the same cursor, so nothing is lost.
+            partial = b"".join(chunks).decode(response.encoding or "utf-8", "replace")
+            raise MalformedPayload(f"{self.platform}: truncated body ({type(exc).__name__})",
+                                   status=response.status_code, body=partial) from None
+        finally:
+            response.close()
+        response._content = b"".join(chunks)
         text = response.text
         status = response.status_code
         if status == 429:

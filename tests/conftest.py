@@ -57,12 +57,19 @@ def channels(services):
 
 @pytest.fixture
 def client_for(db):
-    """A separate signed-in browser per user."""
+    """A separate signed-in browser per user, past multi-factor sign-in. The mark is written
+    straight into the session store, as accounts.mfa does after a right code; the MFA steps
+    themselves are tested in tests/accounts/test_mfa.py."""
     from django.test import Client
+
+    from accounts import mfa
 
     def login(user):
         client = Client()
         client.force_login(user)
+        session = client.session
+        session[mfa.SESSION_KEY] = {"user": user.pk, "method": "test"}
+        session.save()
         return client
 
     return login

@@ -378,7 +378,27 @@ _ADDRESS_PATTERNS = [
 ]
 
 
-def _name_and_address(text: str) -> tuple[str, str] | None:
+_NAME_WORD = r"[A-Z][a-z]*(?:['\-][A-Z]?[a-z]+)*"
+_REAL_NAME = re.compile(rf"{_NAME_WORD}(?: {_NAME_WORD}){{1,3}}")
+_NOT_A_PERSON = frozenset({
+    "council", "borough", "team", "news", "official", "ltd", "limited", "group", "club", "society", "the",
+    "association", "residents", "community", "campaign", "action", "watch", "party", "labour", "conservatives",
+    "greens", "lib", "dems", "uk", "local", "info", "updates",
+})
+
+
+def looks_like_real_name(display_name: str) -> bool:
+    """Whether a profile's display name is a person's real first and last name ("Jane Smith"),
+    for the FOI validity check: two to four capitalised words, none an organisation's word."""
+    name = " ".join(display_name.split())
+    if not _REAL_NAME.fullmatch(name):
+        return False
+    words = name.lower().replace("-", " ").split()
+    return len(name.replace(" ", "")) >= 4 and not any(w in _NOT_A_PERSON for w in words)
+
+
+def name_and_address(text: str) -> tuple[str, str] | None:
+    """The requester's name and the kind of address found in an FOI request, or None."""
     name = next((m.group(1) for p in _NAME_PATTERNS if (m := p.search(text))), None)
     if name is None:
         return None
@@ -682,7 +702,7 @@ class _Compiled:
         else:
             reasons["foi"] = "not an FOI request"
         if foi:
-            given = _name_and_address(text)
+            given = name_and_address(text)
             if m.author_real_name_visible:
                 foi_valid, reasons["foi_valid"] = True, "the requester's real name is visible"
             elif given:

@@ -377,8 +377,13 @@ _ROUTE_RANK = {NO_ACTION: 0, WEB_TEAM_RESPONSE: 1, SERVICE_CONVERSATION: 1, CUST
                COMMS_ESCALATION: 3}
 
 
+def rank(route: str, priority: str) -> tuple[int, int]:
+    """How far a routing takes an item: compare two with > to see which goes further."""
+    return (PRIORITIES.index(priority), _ROUTE_RANK[route])
+
+
 def _rank(decision: Decision) -> tuple[int, int]:
-    return (PRIORITIES.index(decision.priority), _ROUTE_RANK[decision.route])
+    return rank(decision.route, decision.priority)
 
 
 def rethink(previous: Decision, classification: Classification, mention: MentionInput,

@@ -145,3 +145,23 @@ def test_api_create_needs_web_team(staff, channels):
     response = api(staff[Role.WEB_TEAM]).post("/api/channels/", data, format="json")
     assert response.status_code == 201
     assert "access_token" not in response.content.decode()
+
+
+def test_status_follows_the_lifecycle_not_the_edit_form(client_for, staff, channels, services):
+    libs = channels["libraries"]
+    client = client_for(staff[Role.WEB_TEAM])
+    assert 'name="status"' not in client.get(f"/channels/{libs.pk}/edit/").content.decode()
+    client.post(f"/channels/{libs.pk}/edit/", {
+        "platform": "x", "handle": "@Libs", "display_name": "Libraries", "service": services["libraries"].pk,
+        "kind": "service", "status": "closed"})
+    response = api(staff[Role.WEB_TEAM]).patch(f"/api/channels/{libs.pk}/", {"status": "closed"}, format="json")
+    assert response.status_code == 200
+    libs.refresh_from_db()
+    assert libs.status == "active"
+
+
+def test_a_non_superuser_administrator_can_manage_the_models_in_admin(make_user, services):
+    admin = make_user("admin2", Role.ADMINISTRATOR, services["communications"], is_staff=True)
+    for perm in ("accounts.change_channel", "monitoring.view_mention", "accounts.change_user",
+                 "django_celery_beat.change_periodictask"):
+        assert admin.has_perm(perm), perm

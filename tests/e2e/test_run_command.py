@@ -1,4 +1,5 @@
 """The README's first command: `python3 run.py` serves the demo and stops on Ctrl-C."""
+import base64
 import os
 import re
 import signal
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from django_otp.oath import totp
 
 from tests.e2e.test_stack import free_port
 
@@ -47,8 +49,16 @@ def test_run_serves_the_demo_and_the_worker_runs_the_webs_tasks(tmp_path):
                 time.sleep(0.5)
         assert page.url.startswith(f"{base}/sign-in/") and "govuk-template" in page.text
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-        home = session.post(f"{base}/sign-in/", data={"username": "webteam", "password": "demo-webteam-pass",
-                                                      "csrfmiddlewaretoken": token}, headers={"Referer": page.url})
+        setup = session.post(f"{base}/sign-in/", data={"username": "webteam", "password": "demo-webteam-pass",
+                                                       "csrfmiddlewaretoken": token}, headers={"Referer": page.url})
+        # The web team must use MFA: set up an authenticator app as a person would, from the key shown.
+        assert setup.url.startswith(f"{base}/sign-in/set-up-authenticator/"), setup.url
+        key = re.search(r'id="totp-secret"><code>([A-Z2-7 ]+)</code>', setup.text).group(1).replace(" ", "")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', setup.text).group(1)
+        codes = session.post(setup.url, data={"code": f"{totp(base64.b32decode(key)):06d}", "next": "/",
+                                              "csrfmiddlewaretoken": token}, headers={"Referer": setup.url})
+        assert "Your backup codes" in codes.text, codes.text
+        home = session.get(f"{base}/")
         assert "Hello, Wendy Webb" in home.text
         status = session.get(f"{base}/status/")
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', status.text).group(1)

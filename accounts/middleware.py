@@ -1,0 +1,42 @@
+"""Multi-factor sign-in is enforced here, for every signed-in session however it began
+(the sign-in page, admin's sign-in, single sign-on or anything added later): until
+accounts.mfa has marked the session verified, someone who must or chose to use MFA reaches
+only the MFA pages and sign-out. API requests made with the session get 403; token
+authentication carries no session and is not affected.
+"""
+from urllib.parse import urlencode
+
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from . import mfa
+
+# Views an unverified session may use: the MFA steps themselves, sign-out, and single sign-on
+# (whose identity provider may vouch for MFA).
+EXEMPT_VIEWS = {
+    "mfa_verify", "mfa_setup", "logout", "oidc_authentication_init", "oidc_authentication_callback", "healthz",
+}
+
+
+class MFARequiredMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not request.user.is_authenticated or request.resolver_match.view_name in EXEMPT_VIEWS:
+            return None
+        step = mfa.session_next_step(request)
+        if step is None:
+            return None
+        if request.path_info.startswith("/api/"):
+            return JsonResponse({"detail": "Finish multi-factor sign-in first."}, status=403)
+        target = reverse("mfa_verify" if step == mfa.VERIFY else "mfa_setup")
+        if request.headers.get("HX-Request"):
+            return HttpResponse(status=204, headers={"HX-Redirect": target})
+        if request.method == "GET":
+            target += "?" + urlencode({"next": request.get_full_path()})
+        return redirect(target)

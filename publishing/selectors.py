@@ -1,0 +1,312 @@
+"""Reads, limited to what the user may see, and the permission rules of publishing."""
+from datetime import date, datetime, timedelta
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Channel, Service, User
+from accounts.roles import SEE_ALL_CHANNELS, Role
+from accounts.selectors import can_see_all_channels, channel_list
+
+from . import checks, planner
+from .models import (
+    AlertSubscriber,
+    Approval,
+    Campaign,
+    ChannelApprovers,
+    ElectionPeriod,
+    EmergencyPause,
+    FrequencyCap,
+    Post,
+    PostTarget,
+    Topic,
+)
+
+# Roles that may draft posts; councillors and customer services do not publish.
+AUTHORS = {Role.WEB_TEAM, Role.COMMUNICATIONS_OFFICER, Role.HEAD_OF_SERVICE, Role.SERVICE_EDITOR,
+           Role.ADMINISTRATOR}
+# Roles that run emergency mode, plan campaigns and manage resident alerts.
+EMERGENCY_ROLES = {Role.COMMUNICATIONS_OFFICER, Role.WEB_TEAM}
+CAMPAIGN_ROLES = {Role.COMMUNICATIONS_OFFICER, Role.WEB_TEAM, Role.HEAD_OF_SERVICE}
+ALERTS_ROLES = {Role.WEB_TEAM}
+# Default approvers (issue 5): corporate channels, and service (and campaign) channels.
+CORPORATE_APPROVERS = {Role.COMMUNICATIONS_OFFICER, Role.WEB_TEAM}
+SERVICE_APPROVERS = {Role.HEAD_OF_SERVICE, Role.WEB_TEAM}
+# A lease on an attempt: a task older than the Celery time limit is no longer running.
+IN_FLIGHT = timedelta(minutes=6)
+
+
+def can_author(user: User) -> bool:
+    return user.is_authenticated and user.has_role(*AUTHORS)
+
+
+def can_use_publishing(user: User) -> bool:
+    return user.is_authenticated and user.has_role(*AUTHORS, Role.MONITORING_OFFICER)
+
+
+def post_list(*, user: User, filters: dict | None = None) -> QuerySet[Post]:
+    """Posts the user may see: every post for the web team and communications officers, else
+    their service's posts, their own, and (for the monitoring officer) those referred to them."""
+    qs = Post.objects.select_related("author", "service", "campaign").prefetch_related(
+        Prefetch("targets", queryset=PostTarget.objects.select_related(
+            "channel", "channel__service", "channel__approvers")))
+    if not can_see_all_channels(user):
+        visible = Q(author_id=user.pk)
+        if user.service_id:
+            visible |= Q(service_id=user.service_id)
+        if user.has_role(Role.MONITORING_OFFICER):
+            visible |= Q(mo_requested_at__isnull=False)
+        qs = qs.filter(visible)
+    f = filters or {}
+    if f.get("state"):
+        qs = qs.filter(state__in=f["state"] if isinstance(f["state"], (list, tuple)) else [f["state"]])
+    if f.get("service"):
+        qs = qs.filter(service__slug=f["service"])
+    if f.get("channel"):
+        qs = qs.filter(targets__channel_id=f["channel"])
+    if f.get("campaign"):
+        qs = qs.filter(campaign_id=f["campaign"])
+    if f.get("author"):
+        qs = qs.filter(author_id=f["author"])
+    if f.get("q"):
+        qs = qs.filter(text__icontains=f["q"])
+    return qs.distinct()
+
+
+def post_get(*, user: User, pk: int) -> Post:
+    """A post the user may see; 404 otherwise, so ids reveal nothing."""
+    return get_object_or_404(post_list(user=user), pk=pk)
+
+
+def posts_to_approve(*, user: User) -> list[Post]:
+    """Submitted posts this user may approve, and posts waiting for the monitoring officer."""
+    waiting = post_list(user=user, filters={"state": [Post.State.SUBMITTED]}).exclude(author_id=user.pk)
+    mine = [p for p in waiting if can_approve(user, p)[0]]
+    if user.has_role(Role.MONITORING_OFFICER):
+        referred = post_list(user=user).filter(mo_requested_at__isnull=False).exclude(
+            state__in=[Post.State.PUBLISHED, Post.State.CANCELLED]).exclude(author_id=user.pk)
+        mine += [p for p in referred if not p.mo_approved and p not in mine]
+    return mine
+
+
+# --- approvers ------------------------------------------------------------------------------
+
+
+def _holds_role_for(user: User, role: str, channel: Channel) -> bool:
+    if not user.has_role(role):
+        return False
+    if role in SEE_ALL_CHANNELS or role == Role.MONITORING_OFFICER:
+        return True
+    # Service roles approve for their own service's channels only.
+    return user.service_id is not None and user.service_id == channel.service_id
+
+
+def may_approve_channel(user: User, channel: Channel) -> bool:
+    try:
+        configured = channel.approvers
+    except ChannelApprovers.DoesNotExist:
+        configured = None
+    if configured is not None:
+        if any(u.pk == user.pk for u in configured.users.all()):
+            return True
+        return any(_holds_role_for(user, role, channel) for role in configured.roles)
+    if channel.kind == Channel.Kind.CORPORATE:
+        return user.has_role(*CORPORATE_APPROVERS)
+    if user.has_role(Role.WEB_TEAM):
+        return True
+    return _holds_role_for(user, Role.HEAD_OF_SERVICE, channel) or channel.service.head_id == user.pk
+
+
+def approver_rule(channel: Channel) -> str:
+    """Who approves posts to a channel, in words."""
+    try:
+        configured = channel.approvers
+    except ChannelApprovers.DoesNotExist:
+        configured = None
+    if configured is not None:
+        names = [Role(r).label for r in configured.roles if r in Role.values]
+        names += [str(u) for u in configured.users.all()]
+        return ", ".join(names) or "nobody (ask the web team to set approvers)"
+    if channel.kind == Channel.Kind.CORPORATE:
+        return "a communications officer or the web team"
+    return f"the head of {channel.service.name} or the web team"
+
+
+def can_approve(user: User, post: Post) -> tuple[bool, str]:
+    """Whether the user may approve or send back this post, and if not, why."""
+    if not user.is_authenticated:
+        return False, "Sign in to approve posts."
+    if post.author_id == user.pk:
+        return False, "You cannot approve your own post. Ask another approver."
+    targets = list(post.targets.all())
+    if not targets:
+        return False, "The post has no channels."
+    refused = [t.channel for t in targets if not may_approve_channel(user, t.channel)]
+    if refused:
+        who = "; ".join(f"{c.handle}: {approver_rule(c)}" for c in refused)
+        return False, f"You cannot approve posts to every channel of this post. Approvers are {who}."
+    return True, ""
+
+
+def can_manage_post(user: User, post: Post) -> bool:
+    """Author, approvers of the post and the central team may schedule or cancel it."""
+    return (post.author_id == user.pk or user.has_role(*EMERGENCY_ROLES)
+            or (post.author_id != user.pk and can_approve(user, post)[0]))
+
+
+def approvals_for(post: Post) -> QuerySet[Approval]:
+    return post.approvals.select_related("decided_by")
+
+
+# --- rules the checks need --------------------------------------------------------------------
+
+
+def emergency_active() -> EmergencyPause | None:
+    return EmergencyPause.objects.filter(active=True).select_related("started_by").first()
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def check_context(*, when: datetime | None, mo_approved: bool = False) -> checks.CheckContext:
+    """The council's rules at `when`: pre-election periods and their names, its own contact details."""
+    day = timezone.localdate(when) if when else timezone.localdate()
+    periods = list(ElectionPeriod.objects.filter(start__lte=day, end__gte=day))
+    domains = set()
+    for email, web in Service.objects.values_list("email", "web_url"):
+        if "@" in email:
+            domains.add(email.rsplit("@", 1)[1].lower())
+        if "://" in web:
+            domains.add(web.split("://", 1)[1].split("/", 1)[0].lower())
+    return checks.CheckContext(
+        election_periods=[checks.ElectionPeriod(p.start, p.end, p.name) for p in periods],
+        candidates=[n for p in periods for n in _lines(p.candidates)],
+        parties=[n for p in periods for n in _lines(p.parties)],
+        councillors=[n for p in periods for n in _lines(p.councillors)],
+        contested_matters=[n for p in periods for n in _lines(p.contested_matters)],
+        monitoring_officer_approved=mo_approved,
+        council_domains=sorted(domains),
+    )
+
+
+def posts_in_window(*, channel: Channel, when: datetime, exclude_post_id: int | None) -> tuple[int, int | None]:
+    """(posts on the channel in the cap's period before `when`, the cap) for the frequency check."""
+    try:
+        cap = channel.frequency_cap
+    except FrequencyCap.DoesNotExist:
+        return 0, None
+    start = when - timedelta(hours=cap.period_hours)
+    going = [Post.State.SCHEDULED, Post.State.PAUSED, Post.State.PUBLISHING]
+    count = PostTarget.objects.filter(channel=channel).exclude(post_id=exclude_post_id).filter(
+        Q(state=PostTarget.State.PUBLISHED, published_at__gt=start, published_at__lte=when)
+        | Q(post__state__in=going, post__scheduled_at__gt=start, post__scheduled_at__lte=when)
+    ).count()
+    return count, cap.max_posts
+
+
+def draft_for(post: Post, *, when: datetime | None = None) -> checks.Draft:
+    """The post as the pure checks see it."""
+    when = when or post.scheduled_at or timezone.now()
+    targets = []
+    for target in post.targets.all():
+        count, cap = posts_in_window(channel=target.channel, when=when, exclude_post_id=post.pk)
+        targets.append(checks.ChannelTarget(platform=target.channel.platform, handle=target.channel.handle,
+                                            kind=target.channel.kind, posts_in_window=count, frequency_cap=cap))
+    return checks.Draft(
+        text=post.text, variants=post.variants or {}, channels=targets, link=post.link, when=when,
+        images=[(image.source, image.alt_text) for image in post.images.all()],
+    )
+
+
+def post_checks(post: Post, *, when: datetime | None = None) -> tuple[checks.CheckResult, ...]:
+    when = when or post.scheduled_at or timezone.now()
+    return checks.run_checks(draft_for(post, when=when), check_context(when=when, mo_approved=post.mo_approved))
+
+
+# --- calendar, campaigns, alerts ------------------------------------------------------------
+
+
+def campaign_list(*, user: User, filters: dict | None = None) -> QuerySet[Campaign]:
+    qs = Campaign.objects.select_related("service", "owner")
+    if not can_see_all_channels(user):
+        qs = qs.filter(service_id=user.service_id) if user.service_id else qs.none()
+    f = filters or {}
+    if f.get("service"):
+        qs = qs.filter(service__slug=f["service"])
+    if f.get("start"):
+        qs = qs.filter(end_date__gte=f["start"])
+    if f.get("end"):
+        qs = qs.filter(start_date__lte=f["end"])
+    return qs
+
+
+def calendar_posts(*, user: User, start: datetime, end: datetime, filters: dict | None = None) -> QuerySet[Post]:
+    """Scheduled, paused, held and published posts whose time falls in [start, end)."""
+    f = filters or {}
+    qs = post_list(user=user, filters={k: f.get(k) for k in ("service", "channel")})
+    on_plan = [Post.State.APPROVED, Post.State.SCHEDULED, Post.State.PAUSED, Post.State.HELD,
+               Post.State.PUBLISHING, Post.State.FAILED]
+    return qs.filter(
+        Q(state__in=on_plan, scheduled_at__gte=start, scheduled_at__lt=end)
+        | Q(state=Post.State.PUBLISHED, published_at__gte=start, published_at__lt=end)
+    ).order_by("scheduled_at", "published_at", "id")
+
+
+def channels_for_author(user: User) -> QuerySet[Channel]:
+    return channel_list(user=user).exclude(status=Channel.Status.CLOSED)
+
+
+def topic_list(*, active_only: bool = True) -> QuerySet[Topic]:
+    qs = Topic.objects.all()
+    return qs.filter(active=True) if active_only else qs
+
+
+def subscriber_list(*, email: str = "") -> QuerySet[AlertSubscriber]:
+    qs = AlertSubscriber.objects.prefetch_related("topics").order_by("id")
+    return qs.filter(email__iexact=email.strip()) if email else qs
+
+
+def _local_range(start: date, end: date) -> tuple[datetime, datetime]:
+    tz = timezone.get_current_timezone()
+    return (datetime.combine(start, datetime.min.time(), tz), datetime.combine(end, datetime.min.time(), tz))
+
+
+def plan_entries(*, user: User, start: date, end: date, filters: dict | None = None) -> list[planner.Entry]:
+    """Posts and campaigns between two dates (end exclusive), as calendar entries."""
+    f = filters or {}
+    since, until = _local_range(start, end)
+    entries = []
+    for post in calendar_posts(user=user, start=since, end=until, filters=f):
+        when = post.published_at if post.state == Post.State.PUBLISHED else post.scheduled_at
+        entries.append(planner.Entry(
+            uid=f"post-{post.pk}", title=str(post), start=timezone.localtime(when), url=post.get_absolute_url(),
+            state=post.get_state_display(), channels=tuple(t.channel.handle for t in post.targets.all()),
+            description=post.text,
+        ))
+    if not f.get("channel"):
+        for campaign in campaign_list(user=user, filters={"service": f.get("service"), "start": start,
+                                                          "end": end - timedelta(days=1)}):
+            entries.append(planner.Entry(
+                uid=f"campaign-{campaign.pk}", title=f"Campaign: {campaign.name}", start=campaign.start_date,
+                end=campaign.end_date, kind="campaign", description=campaign.description,
+                url=reverse("campaign_detail", args=[campaign.pk]),
+            ))
+    return entries
+
+
+BEST_TIME_WEEKS = 8
+
+
+def channel_best_time(*, user: User, channel: Channel, now: datetime | None = None) -> planner.Suggestion:
+    """When the channel's audience engages most, from the mentions, comments and replies of
+    the last weeks that monitoring stored."""
+    from monitoring.selectors import mention_list
+
+    now = timezone.localtime(now or timezone.now())
+    rows = mention_list(user=user, filters={"channel": channel.pk, "since": now - timedelta(weeks=BEST_TIME_WEEKS)})
+    activity = [(timezone.localtime(at), 1 + likes + reshares)
+                for at, likes, reshares in rows.values_list("posted_at", "likes", "reshares")[:20000]]
+    return planner.best_time(activity, now=now, weeks=BEST_TIME_WEEKS)

@@ -1,0 +1,127 @@
+"""Admin for administrators: the matrix and classifier settings (saved through the services,
+so that every process picks up the change), canned replies, and cases read-only."""
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+
+from accounts.admin import AuditedAdmin
+from accounts.audit import snapshot
+
+from . import services
+from .models import (
+    CannedReply,
+    Case,
+    CaseEvent,
+    FoiRequest,
+    MentionRouting,
+    Rule,
+    ServiceTopic,
+    SlaPolicy,
+    TriageSettings,
+)
+
+
+@admin.register(Rule)
+class RuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "order", "enabled", "route", "priority", "sla"]
+    list_filter = ["enabled", "route", "priority"]
+    ordering = ["order"]
+
+    def save_model(self, request, obj, form, change):
+        fields = {k: form.cleaned_data[k] for k in services.RULE_FIELDS if k in form.cleaned_data}
+        try:
+            saved = services.rule_save(actor=request.user, rule=obj if change else None, **fields)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return
+        obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        services.rule_delete(actor=request.user, rule=obj)
+
+    def delete_queryset(self, request, queryset):
+        for rule in queryset:
+            services.rule_delete(actor=request.user, rule=rule)
+
+
+class ConfigAdmin(admin.ModelAdmin):
+    """Saves through the service that rebuilds the triage configuration everywhere."""
+
+    def save_model(self, request, obj, form, change):
+        before = snapshot(type(obj).objects.get(pk=obj.pk)) if change and obj.pk else {}
+        services.config_object_save(actor=request.user, obj=obj, created=not change, before=before)
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(ConfigAdmin):
+    list_display = ["name", "kind", "amount", "cutoff", "roll_to_working", "description"]
+
+
+@admin.register(ServiceTopic)
+class ServiceTopicAdmin(ConfigAdmin):
+    list_display = ["service", "order"]
+    list_select_related = ["service"]
+
+
+@admin.register(TriageSettings)
+class TriageSettingsAdmin(ConfigAdmin):
+    list_display = ["__str__", "influential_followers", "influential_score", "sla_warning_minutes"]
+
+    def has_add_permission(self, request):
+        return not TriageSettings.objects.exists() and super().has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CannedReply)
+class CannedReplyAdmin(AuditedAdmin):
+    list_display = ["title", "route", "service", "url", "active"]
+    list_filter = ["active", "route"]
+    search_fields = ["title", "text"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Cases change only through their actions (timeline, audit); admin shows them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class CaseEventInline(admin.TabularInline):
+    model = CaseEvent
+    fields = ["at", "actor_name", "kind", "text", "external_id"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Case)
+class CaseAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "state", "route", "priority", "service", "assignee", "sla_due_at", "opened_at"]
+    list_filter = ["state", "route", "priority", "service"]
+    list_select_related = ["service", "assignee"]
+    date_hierarchy = "opened_at"
+    inlines = [CaseEventInline]
+
+
+@admin.register(FoiRequest)
+class FoiRequestAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "requester", "valid", "received_at", "due_date", "responded_at"]
+    list_filter = ["valid"]
+    list_select_related = ["case"]
+
+
+@admin.register(MentionRouting)
+class MentionRoutingAdmin(ReadOnlyAdmin):
+    list_display = ["mention", "route", "service", "rule_name", "priority", "routed_at"]
+    list_filter = ["route", "service"]
+    list_select_related = ["mention", "service"]

@@ -1,0 +1,239 @@
+"""Forms of the dashboard, the case page, the FOI register and the rules editor. They check
+input only; the services make the changes."""
+import json
+
+from django import forms
+
+from accounts.models import Channel, Service
+
+from . import matrix
+from .models import CannedReply, Case, FoiRequest, NotifyRole, Priority, Route, Rule, SlaPolicy
+from .selectors import SLA_STATES, SORTS
+
+
+class CaseFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Search text or author", max_length=200)
+    route = forms.ChoiceField(required=False, choices=[("", "All routes"), *Route.choices])
+    service = forms.ChoiceField(required=False, label="Service")
+    status = forms.ChoiceField(required=False, label="Status", choices=[
+        ("open", "Open (not closed or monitoring)"), *Case.State.choices, ("all", "Any status")])
+    priority = forms.ChoiceField(required=False, choices=[("", "Any priority"), *Priority.choices])
+    sla = forms.ChoiceField(required=False, label="SLA", choices=[("", "Any SLA state"), *SLA_STATES.items()])
+    platform = forms.ChoiceField(required=False, choices=[("", "All platforms"), *Channel.Platform.choices])
+    channel = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Channel")
+    assignee = forms.ChoiceField(required=False, label="Assigned to", choices=[
+        ("", "Anyone or no one"), ("me", "Me"), ("none", "No one")])
+    since = forms.DateField(required=False, label="Opened from (YYYY-MM-DD)")
+    until = forms.DateField(required=False, label="Opened until (YYYY-MM-DD)")
+    sort = forms.ChoiceField(required=False, label="Sort by", choices=list(SORTS.items()))
+    size = forms.TypedChoiceField(required=False, coerce=int, empty_value=50, label="Cases per page",
+                                  choices=[(25, "25"), (50, "50"), (100, "100")])
+
+    def __init__(self, *args, services=(), channels=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["service"].choices = [("", "All services"), *[(s.slug, s.name) for s in services]]
+        self.fields["channel"].choices = [("", "All channels"), *[(c.pk, str(c)) for c in channels]]
+
+    def filters(self) -> dict:
+        """The valid filters, without blanks (call after is_valid())."""
+        data = getattr(self, "cleaned_data", {})
+        return {k: v for k, v in data.items() if v not in (None, "") and k != "size"}
+
+
+class VersionedForm(forms.Form):
+    """Carries the case version the page showed, so a stale save is refused."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class AssignForm(VersionedForm):
+    assignee = forms.ModelChoiceField(queryset=None, required=False, label="Assign to",
+                                      empty_label="No one (unassign)")
+
+    def __init__(self, *args, users=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = users
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label="Internal note", max_length=5000, widget=forms.Textarea(attrs={"rows": 3}),
+                           help_text="Only staff see notes. Nothing is posted.")
+
+
+class HandOverForm(VersionedForm):
+    service = forms.ModelChoiceField(queryset=Service.objects.order_by("name"), label="Hand over to",
+                                     empty_label="Choose a service")
+    note = forms.CharField(required=False, max_length=2000, label="What the service needs to know",
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class EscalateForm(VersionedForm):
+    reason = forms.CharField(label="Why it needs communications", max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+    tell_head_of_service = forms.BooleanField(required=False, label="Tell the head of the case's service")
+    councillors = forms.ModelMultipleChoiceField(
+        queryset=None, required=False, widget=forms.CheckboxSelectMultiple, label="Tell leading members",
+        help_text="They are told, and can read this case. Only the web team and communications officers can choose.")
+
+    def __init__(self, *args, councillors=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if councillors is None:
+            del self.fields["councillors"]
+        else:
+            self.fields["councillors"].queryset = councillors
+
+
+class ReplyForm(VersionedForm):
+    canned = forms.ModelChoiceField(queryset=CannedReply.objects.none(), required=False, label="Standard reply",
+                                    empty_label="None: write my own",
+                                    help_text="Used when the reply box is left empty.")
+    text = forms.CharField(required=False, max_length=5000, label="Reply", widget=forms.Textarea(attrs={"rows": 3}),
+                           help_text="Posted in public on the platform, after the same checks as a post.")
+
+    def __init__(self, *args, canned=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["canned"].queryset = CannedReply.objects.filter(pk__in=[c.pk for c in canned])
+        self.fields["canned"].label_from_instance = lambda c: c.title
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("text") or "").strip():
+            if data.get("canned"):
+                data["text"] = data["canned"].full_text
+            elif "text" not in self.errors:
+                self.add_error("text", "Write the reply, or choose a standard reply.")
+        return data
+
+
+class PrivateChannelForm(VersionedForm):
+    note = forms.CharField(label="Where the conversation went", max_length=2000,
+                           help_text="For example: direct message, email to the resident, phone call.")
+
+
+class CloseForm(VersionedForm):
+    note = forms.CharField(required=False, max_length=2000, label="Outcome",
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReopenForm(VersionedForm):
+    note = forms.CharField(required=False, max_length=2000, label="Why it is reopened")
+
+
+class CaseIdsField(forms.Field):
+    """Case ids ticked on the dashboard; the selector keeps only those the user may see."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {"required": "Choose at least one case.", "invalid": "Choose cases from the list."}
+
+    def to_python(self, value):
+        if not value:
+            return []
+        try:
+            return sorted({int(v) for v in value})
+        except (TypeError, ValueError):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class BulkForm(forms.Form):
+    action = forms.ChoiceField(label="With the chosen cases", choices=[
+        ("acknowledge", "Acknowledge"), ("assign", "Assign"), ("close", "Close")])
+    cases = CaseIdsField(label="Cases")
+    assignee = forms.ModelChoiceField(queryset=None, required=False, label="Assign to",
+                                      empty_label="Choose someone (for Assign)")
+
+    def __init__(self, *args, users=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = users
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == "assign" and not data.get("assignee"):
+            self.add_error("assignee", "Choose who to assign the cases to.")
+        return data
+
+
+class FoiValidateForm(forms.Form):
+    requester = forms.CharField(max_length=300, label="Requester's name")
+    address = forms.CharField(max_length=500, label="Address for correspondence",
+                              help_text="A postal or email address the answer can be sent to.")
+
+
+class FoiResponseForm(forms.Form):
+    kind = forms.ChoiceField(label="How it was answered", widget=forms.RadioSelect,
+                             choices=FoiRequest.ResponseKind.choices)
+    url = forms.URLField(required=False, max_length=500, assume_scheme="https", label="Web page with the answer",
+                         help_text="Needed when the answer is published on the website.")
+    note = forms.CharField(required=False, max_length=2000, label="Note", widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == FoiRequest.ResponseKind.WEB_PAGE and not data.get("url"):
+            self.add_error("url", "Give the address of the web page with the answer.")
+        return data
+
+
+class CannedReplyForm(forms.ModelForm):
+    url = forms.URLField(required=False, max_length=500, assume_scheme="https", label="Link to the council's page")
+
+    class Meta:
+        model = CannedReply
+        fields = ["title", "text", "url", "route", "service", "active"]
+        labels = {"text": "Reply", "route": "Offer it first on", "service": "For one service only",
+                  "active": "Offer this reply"}
+        widgets = {"text": forms.Textarea(attrs={"rows": 3})}
+
+
+CONDITIONS_HELP = (
+    "Conditions as JSON, all of which must hold, for example "
+    '{"criticality_in": ["high"], "service_in": ["housing"]}. Leave {} to match everything.'
+)
+
+
+class RuleForm(forms.ModelForm):
+    conditions = forms.CharField(widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
+                                 help_text=CONDITIONS_HELP, label="Conditions")
+    sla = forms.ChoiceField(required=False, label="SLA policy")
+    notify = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple, label="Who is told",
+                                       choices=NotifyRole.choices)
+
+    class Meta:
+        model = Rule
+        fields = ["name", "order", "enabled", "route", "priority", "conditions", "sla", "notify", "description"]
+        labels = {"enabled": "This rule is in use"}
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        names = sorted(set(SlaPolicy.objects.values_list("name", flat=True)) | set(matrix.ROUTE_DEFAULT_SLA.values())
+                       - {None})
+        self.fields["sla"].choices = [("", "The route's own SLA"), *[(n, n.replace("_", " ")) for n in names]]
+        if self.instance.pk and not self.is_bound:
+            self.initial["conditions"] = json.dumps(self.instance.conditions, indent=2)
+
+    def clean_conditions(self):
+        try:
+            value = json.loads(self.cleaned_data["conditions"])
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(f"The conditions are not valid JSON: {exc.msg} at line {exc.lineno}, "
+                                        f"column {exc.colno}.") from None
+        errors = matrix.validate_conditions(value)
+        if errors:
+            raise forms.ValidationError(errors)
+        return value
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if Rule.objects.filter(name=name).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError("There is already a rule with this name.")
+        return name
+
+    def matrix_rule(self) -> matrix.Rule:
+        """The rule as the form has it (after is_valid())."""
+        d = self.cleaned_data
+        return matrix.Rule(name=d["name"], order=d["order"], route=d["route"], priority=d["priority"],
+                           conditions=d["conditions"], enabled=d["enabled"], sla=d["sla"] or None,
+                           notify=tuple(d["notify"]))
+
+    def service_fields(self) -> dict:
+        return {k: self.cleaned_data[k] for k in ("name", "order", "enabled", "route", "priority", "conditions",
+                                                  "sla", "notify", "description")}

@@ -1,0 +1,829 @@
+"""Every change made by triage: routing new mentions into cases, the case actions, FOI, the
+SLA watch and the rules. One transaction each, an audit record and a timeline event in it,
+notifications after commit."""
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.audit import audit_record, diff, snapshot
+from accounts.models import Service, User
+from accounts.notifications import notify
+from accounts.roles import Role
+from accounts.selectors import staff_with_role
+from monitoring.models import Author, Mention
+from platforms.base import PlatformError
+
+from . import classify, clock, config, matrix, selectors
+from .models import (
+    CannedReply,
+    Case,
+    CaseEvent,
+    FoiRequest,
+    MentionRouting,
+    NotifyRole,
+    Priority,
+    Route,
+    Rule,
+)
+
+BATCH = 500
+State = Case.State
+Kind = CaseEvent.Kind
+
+
+class CaseActionError(ValueError):
+    """The action cannot be done; the message says why, for the person who tried."""
+
+
+class StaleCase(CaseActionError):
+    """Someone else changed the case after the form was loaded."""
+
+
+# --- who is told -----------------------------------------------------------------------------
+
+# Roles limited to the case's own service.
+SERVICE_ROLES = {NotifyRole.HEAD_OF_SERVICE, NotifyRole.SERVICE_EDITOR}
+# Who watches a route's cases when no one is assigned (SLA warnings).
+ROUTE_TEAM = {
+    Route.CUSTOMER_SERVICE: NotifyRole.CUSTOMER_SERVICES,
+    Route.WEB_TEAM_RESPONSE: NotifyRole.WEB_TEAM,
+    Route.SERVICE_CONVERSATION: NotifyRole.SERVICE_EDITOR,
+    Route.COMMS_ESCALATION: NotifyRole.COMMUNICATIONS_OFFICER,
+    Route.FOI: NotifyRole.WEB_TEAM,
+    Route.NO_ACTION: NotifyRole.WEB_TEAM,
+}
+
+
+def _role_users(role: str, service_id: int | None) -> list[User]:
+    if role == NotifyRole.LEADING_MEMBERS:
+        return list(selectors.councillors())
+    if role in SERVICE_ROLES:
+        if service_id is None:
+            return []
+        users = list(staff_with_role(role, service_id=service_id))
+        if role == NotifyRole.HEAD_OF_SERVICE:
+            head = Service.objects.filter(pk=service_id, head__is_active=True).select_related("head").first()
+            users += [head.head] if head else []
+        return users
+    return list(staff_with_role(role))
+
+
+def _summary(cases: Sequence[Case]) -> str:
+    lines = [f"{c} ({Route(c.route).label}, {Priority(c.priority).label.lower()} priority): "
+             f"{' '.join(c.mention.text.split())[:120]}" for c in cases[:20]]
+    if len(cases) > 20:
+        lines.append(f"… and {len(cases) - 20} more.")
+    return "\n".join(lines)
+
+
+def _tell(groups: dict[tuple[str, int | None], list[Case]], *, subject: str) -> None:
+    """After commit, tell each (role, service) group of its cases: one message per group."""
+    groups = {key: cases for key, cases in groups.items() if cases}
+    if not groups:
+        return
+
+    def send():
+        for (role, service_id), cases in groups.items():
+            users = _role_users(role, service_id)
+            url = cases[0].get_absolute_url() if len(cases) == 1 else reverse("case_list")
+            notify(users=users, subject=f"{subject}: {len(cases)} case{'s' if len(cases) != 1 else ''}",
+                   body=_summary(cases), url=url)
+
+    transaction.on_commit(send)
+
+
+def _tell_users(users: Iterable[User | None], *, subject: str, body: str, url: str) -> None:
+    users = [u for u in users if u is not None]
+    if users:
+        transaction.on_commit(lambda: notify(users=users, subject=subject, body=body, url=url))
+
+
+def _group_by_role(items: Iterable[tuple[Case, Iterable[str]]]) -> dict[tuple[str, int | None], list[Case]]:
+    groups: dict[tuple[str, int | None], list[Case]] = defaultdict(list)
+    for case, roles in items:
+        for role in roles:
+            if role in SERVICE_ROLES:
+                if case.service_id is not None:
+                    groups[(role, case.service_id)].append(case)
+            else:
+                groups[(role, None)].append(case)
+    return groups
+
+
+def _share_with_leading_members(items: list[tuple[Case, Iterable[str]]]) -> None:
+    """Rules that tell leading members share their cases with the councillors."""
+    shared = [case for case, roles in items if NotifyRole.LEADING_MEMBERS in roles]
+    if not shared:
+        return
+    through = Case.shared_with.through
+    members = list(selectors.councillors().values_list("pk", flat=True))
+    through.objects.bulk_create([through(case_id=c.pk, user_id=u) for c in shared for u in members],
+                                ignore_conflicts=True, batch_size=BATCH)
+
+
+# --- routing new mentions --------------------------------------------------------------------
+
+def _received(mention: Mention) -> datetime:
+    """When the council received the mention: when it was posted, unless that claims to be later
+    than when it was stored."""
+    return min(mention.posted_at, mention.received_at) if mention.received_at else mention.posted_at
+
+
+def _classification_json(c: classify.Classification) -> dict:
+    return {
+        "sentiment": c.sentiment, "sentiment_label": c.sentiment_label,
+        "criticality": c.criticality, "influence": c.influence, "influential": c.influential,
+        "service": c.service,
+        "signals": {"customer_service": c.customer_service, "simple_question": c.simple_question,
+                    "foi": c.foi, "foi_valid": c.foi_valid, "abusive": c.abusive,
+                    "thread_growth": c.thread_growth},
+        "reasons": dict(c.reasons),
+    }
+
+
+def _routing(mention: Mention, c: classify.Classification, d: matrix.Decision, *, service_id: int | None,
+             case: Case, now: datetime) -> MentionRouting:
+    return MentionRouting(mention=mention, route=d.route, service_id=service_id, rule_name=d.rule[:200],
+                          explanation=d.explanation, priority=d.priority, classification=_classification_json(c),
+                          thread_growth=d.thread_growth, case=case, routed_at=now)
+
+
+def _new_case(mention: Mention, d: matrix.Decision, cfg: config.TriageConfig, received: datetime,
+              service_id: int | None) -> Case:
+    watching = d.route == Route.NO_ACTION
+    due = None if watching else cfg.sla_due(received, d.sla)
+    return Case(
+        mention=mention, platform=mention.platform, conversation_id=mention.conversation_id or mention.external_id,
+        state=State.MONITORING if watching else State.NEW, route=d.route, priority=d.priority,
+        service_id=service_id, rule_name=d.rule[:200], explanation=d.explanation, sla_policy=d.sla or "",
+        opened_at=received, out_of_hours=clock.out_of_hours(received),
+        clock_started_at=clock.next_working_moment(received) if due else None, sla_due_at=due,
+    )
+
+
+def _new_foi(case: Case, mention: Mention, c: classify.Classification, received: datetime) -> FoiRequest:
+    author = mention.author
+    given = classify.name_and_address(mention.text)
+    if classify.looks_like_real_name(author.display_name):
+        requester = author.display_name
+    else:
+        requester = given[0] if given else ""
+    return FoiRequest(
+        case=case, requester=requester[:300], request_text=mention.text, valid=bool(c.foi_valid),
+        validity_reason=c.reasons.get("foi_valid", "")[:500], received_at=received,
+        clock_start=timezone.localdate(received), due_date=clock.foi_due(received),
+    )
+
+
+def _raise_routing(case: Case, d: matrix.Decision, cfg: config.TriageConfig, at: datetime,
+                   service_id: int | None) -> list[str]:
+    """Take the case up to a routing that goes further; its clock restarts at `at` if that is sooner."""
+    before = snapshot(case, ["route", "priority", "state", "sla_due_at", "service"])
+    case.route, case.priority, case.rule_name, case.explanation = d.route, d.priority, d.rule[:200], d.explanation
+    case.sla_policy = d.sla or ""
+    if case.state == State.MONITORING:
+        case.state = State.NEW
+    due = cfg.sla_due(at, d.sla)
+    if due is not None and (case.sla_due_at is None or case.sla_stopped_at is not None or due < case.sla_due_at):
+        case.sla_due_at, case.clock_started_at = due, clock.next_working_moment(at)
+        case.sla_stopped_at = case.sla_warned_at = case.sla_breached_at = None
+    if service_id and not case.service_id:
+        case.service_id = service_id
+    case.version += 1
+    return list(diff(before, snapshot(case, ["route", "priority", "state", "sla_due_at", "service"])))
+
+
+CASE_ROUTING_FIELDS = ["route", "priority", "rule_name", "explanation", "sla_policy", "state", "sla_due_at",
+                       "clock_started_at", "sla_stopped_at", "sla_warned_at", "sla_breached_at", "service",
+                       "version", "updated_at"]
+
+
+@transaction.atomic
+def mentions_route(mention_ids: Sequence[int]) -> int:
+    """Classify and route new mentions (monitoring's NEW_MENTION_HOOKS, inside the page's
+    transaction): a routing per mention and a case per mention, or the mention joins the open
+    case of its conversation. A fixed number of queries per batch. Returns the number routed."""
+    if not mention_ids:
+        return 0
+    mentions = list(Mention.objects.filter(pk__in=list(mention_ids), routing__isnull=True)
+                    .select_related("author", "channel", "channel__service").order_by("posted_at", "pk"))
+    if not mentions:
+        return 0
+    cfg = config.current()
+    inputs = [selectors.mention_input(m) for m in mentions]
+    classifications = classify.classify_many(inputs, cfg.classifier)
+    decisions = matrix.route_many(cfg.matrix, classifications, inputs)
+    now = timezone.now()
+
+    slugs = {c.service for c in classifications if c.service}
+    service_ids = dict(Service.objects.filter(slug__in=slugs).values_list("slug", "pk")) if slugs else {}
+    conversations = {m.conversation_id for m in mentions if m.conversation_id}
+    open_cases: dict[tuple[str, str], Case] = {}
+    if conversations:
+        found = (Case.objects.filter(platform__in={m.platform for m in mentions}, conversation_id__in=conversations)
+                 .exclude(state=State.CLOSED).select_related("mention").order_by("opened_at", "pk"))
+        for case in found:
+            open_cases.setdefault((case.platform, case.conversation_id), case)
+
+    new_cases, raised, routings, events, fois, told = [], {}, [], [], [], []
+    authors: dict[int, Author] = {}
+    for mention, c, d in zip(mentions, classifications, decisions, strict=True):
+        received = _received(mention)
+        service_id = service_ids.get(c.service)
+        # An FOI request always opens its own case: it has its own statutory clock and register entry.
+        joins = mention.conversation_id and d.route != Route.FOI
+        case = open_cases.get((mention.platform, mention.conversation_id)) if joins else None
+        if case is None:
+            case = _new_case(mention, d, cfg, received, service_id)
+            new_cases.append(case)
+            open_cases.setdefault((case.platform, case.conversation_id), case)
+            events.append(CaseEvent(case=case, at=now, actor_name="system", kind=Kind.CREATED, text=d.explanation,
+                                    data={"mention": mention.pk, "rule": d.rule, "route": d.route}))
+            if d.route == Route.FOI:
+                fois.append(_new_foi(case, mention, c, received))
+            told.append((case, d.notify))
+        else:
+            events.append(CaseEvent(case=case, at=now, actor_name="system", kind=Kind.JOINED, text=d.explanation,
+                                    data={"mention": mention.pk, "rule": d.rule, "route": d.route}))
+            if matrix.rank(d.route, d.priority) > matrix.rank(case.route, case.priority):
+                changed = _raise_routing(case, d, cfg, received, service_id)
+                events.append(CaseEvent(case=case, at=now, actor_name="system", kind=Kind.REROUTED,
+                                        text=d.explanation, data={"mention": mention.pk, "changed": changed}))
+                if case.pk:
+                    raised[case.pk] = case
+                told.append((case, d.notify))
+        routings.append(_routing(mention, c, d, service_id=service_id, case=case, now=now))
+        if mention.author.influence != c.influence:
+            mention.author.influence = c.influence
+            authors[mention.author_id] = mention.author
+
+    Case.objects.bulk_create(new_cases, batch_size=BATCH)
+    if raised:
+        Case.objects.bulk_update(list(raised.values()), CASE_ROUTING_FIELDS, batch_size=BATCH)
+    MentionRouting.objects.bulk_create(routings, batch_size=BATCH)
+    CaseEvent.objects.bulk_create(events, batch_size=BATCH)
+    FoiRequest.objects.bulk_create(fois, batch_size=BATCH)
+    if authors:
+        Author.objects.bulk_update(list(authors.values()), ["influence"], batch_size=BATCH)
+    _share_with_leading_members(told)
+    _tell(_group_by_role(told), subject="New on the dashboard")
+    return len(routings)
+
+
+@transaction.atomic
+def mentions_rethink(mention_ids: Sequence[int]) -> int:
+    """Look again at routed mentions whose threads grew (monitoring's GROWN_MENTION_HOOKS): a
+    routing only ever goes up, and takes its open case with it. Returns the number raised."""
+    if not mention_ids:
+        return 0
+    routings = list(MentionRouting.objects.filter(mention_id__in=list(mention_ids))
+                    .select_related("mention", "mention__author", "mention__channel", "mention__channel__service",
+                                    "case", "case__mention"))
+    if not routings:
+        return 0
+    cfg = config.current()
+    inputs = [selectors.mention_input(r.mention) for r in routings]
+    classifications = classify.classify_many(inputs, cfg.classifier)
+    now = timezone.now()
+    slugs = {c.service for c in classifications if c.service}
+    service_ids = dict(Service.objects.filter(slug__in=slugs).values_list("slug", "pk")) if slugs else {}
+
+    changed_routings, cases, events, fois, told = [], {}, [], [], []
+    for routing, c, m in zip(routings, classifications, inputs, strict=True):
+        previous = matrix.Decision(rule=routing.rule_name, route=routing.route, priority=routing.priority, sla=None,
+                                   notify=(), explanation=routing.explanation, thread_growth=routing.thread_growth)
+        d = matrix.rethink(previous, c, m, cfg.matrix)
+        if c.thread_growth > routing.thread_growth:
+            routing.thread_growth = c.thread_growth
+            changed_routings.append(routing)
+        if d is None:
+            continue
+        routing.route, routing.priority, routing.rule_name = d.route, d.priority, d.rule[:200]
+        routing.explanation, routing.classification = d.explanation, _classification_json(c)
+        routing.service_id = service_ids.get(c.service, routing.service_id)
+        case = routing.case
+        if case is None or not case.is_open or matrix.rank(d.route, d.priority) <= matrix.rank(case.route,
+                                                                                                  case.priority):
+            continue
+        was_foi = case.route == Route.FOI
+        changed = _raise_routing(case, d, cfg, now, service_ids.get(c.service))
+        cases[case.pk] = case
+        events.append(CaseEvent(case=case, at=now, actor_name="system", kind=Kind.REROUTED, text=d.explanation,
+                                data={"mention": routing.mention_id, "changed": changed}))
+        if d.route == Route.FOI and not was_foi:
+            fois.append(_new_foi(case, routing.mention, c, now))
+        told.append((case, d.notify))
+
+    MentionRouting.objects.bulk_update(changed_routings, ["route", "priority", "rule_name", "explanation",
+                                                          "classification", "service", "thread_growth"],
+                                       batch_size=BATCH)
+    if cases:
+        Case.objects.bulk_update(list(cases.values()), CASE_ROUTING_FIELDS, batch_size=BATCH)
+    CaseEvent.objects.bulk_create(events, batch_size=BATCH)
+    FoiRequest.objects.bulk_create(fois, batch_size=BATCH, ignore_conflicts=True)
+    _share_with_leading_members(told)
+    _tell(_group_by_role(told), subject="Raised as its thread grew")
+    return len(cases)
+
+
+@transaction.atomic
+def mentions_forget(mention_ids: Sequence[int]) -> int:
+    """Before mentions are deleted (retention or an erasure request): delete the cases they
+    opened, with their timelines and FOI records. Mentions that only joined a case leave it."""
+    if not mention_ids:
+        return 0
+    return Case.objects.filter(mention_id__in=list(mention_ids)).delete()[1].get("triage.Case", 0)
+
+
+# --- case actions ------------------------------------------------------------------------------
+
+def _name(actor) -> str:
+    return str(actor) if actor is not None else "system"
+
+
+def _begin(case: Case, version: int | None) -> Case:
+    """The case, locked for the change; refused if someone changed it since `version`."""
+    fresh = (Case.objects.select_for_update(of=("self",))
+             .select_related("mention", "mention__channel", "service", "assignee").get(pk=case.pk))
+    if version is not None and fresh.version != version:
+        raise StaleCase("Someone else changed this case after you opened it. Check the timeline, then try again.")
+    return fresh
+
+
+def _set(case: Case, **values) -> dict:
+    """Set fields on the case; return the changes, as the audit trail records them."""
+    changes = {}
+    for field, value in values.items():
+        old = getattr(case, field)
+        if old != value:
+            setattr(case, field, value)
+            changes[field] = [old, value]
+    return changes
+
+
+def _plain(value):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value if isinstance(value, int | float | bool | str | type(None)) else str(value)
+
+
+def _record(case: Case, *, actor, kind: str, changes: dict, now: datetime, text: str = "", data: dict | None = None,
+            external_id: str = "", url: str = "") -> CaseEvent:
+    """Save the changes (a new version), put the event on the timeline and on the audit trail."""
+    if changes:
+        case.version += 1
+        case.save(update_fields=[*changes, "version", "updated_at"])
+    event = CaseEvent.objects.create(case=case, at=now, actor=actor if getattr(actor, "pk", None) else None,
+                                     actor_name=_name(actor), kind=kind, text=text, data=data or {},
+                                     external_id=external_id, url=url)
+    audit_record(actor=actor, action=f"case.{kind}", obj=case, service=case.service, note=text[:2000],
+                 changes={k: [_plain(a), _plain(b)] for k, (a, b) in changes.items()})
+    return event
+
+
+def _refuse_closed(case: Case, doing: str) -> None:
+    if case.state == State.CLOSED:
+        raise CaseActionError(f"This case is closed. Reopen it before you {doing}.")
+
+
+def _responded(case: Case, now: datetime) -> dict:
+    """A first response stops the clock (an FOI clock stops when the FOI response is recorded)."""
+    values = {"state": State.RESPONDED, "first_response_at": case.first_response_at or now}
+    if case.route != Route.FOI and case.sla_stopped_at is None:
+        values["sla_stopped_at"] = now
+    return _set(case, **values)
+
+
+@transaction.atomic
+def case_acknowledge(*, actor, case: Case, version: int | None = None) -> Case:
+    case = _begin(case, version)
+    if case.state not in (State.NEW, State.MONITORING):
+        raise CaseActionError(f"{case} is already {case.get_state_display().lower()}.")
+    now = timezone.now()
+    changes = _set(case, state=State.ACKNOWLEDGED, acknowledged_at=case.acknowledged_at or now)
+    _record(case, actor=actor, kind=Kind.ACKNOWLEDGED, changes=changes, now=now)
+    return case
+
+
+@transaction.atomic
+def case_assign(*, actor, case: Case, assignee: User | None, version: int | None = None, tell: bool = True) -> Case:
+    """Give the case to someone (or to no one). A new case is then in progress."""
+    case = _begin(case, version)
+    _refuse_closed(case, "assign it")
+    if assignee is not None and (not assignee.is_active or not selectors.can_work_on_cases(assignee)):
+        raise CaseActionError(f"{assignee} cannot be given cases.")
+    if assignee == case.assignee:
+        raise CaseActionError(f"{case} is already {'assigned to ' + str(assignee) if assignee else 'unassigned'}.")
+    now = timezone.now()
+    values = {"assignee": assignee}
+    if assignee is not None and case.state in (State.NEW, State.ACKNOWLEDGED, State.MONITORING):
+        values.update(state=State.IN_PROGRESS, acknowledged_at=case.acknowledged_at or now)
+    changes = _set(case, **values)
+    text = f"Assigned to {assignee}." if assignee else "Unassigned."
+    _record(case, actor=actor, kind=Kind.ASSIGNED, changes=changes, now=now, text=text,
+            data={"assignee": assignee.pk if assignee else None})
+    if tell and assignee is not None and assignee != actor:
+        _tell_users([assignee], subject=f"{case} was assigned to you", body=_summary([case]),
+                    url=case.get_absolute_url())
+    return case
+
+
+@transaction.atomic
+def case_note(*, actor, case: Case, text: str) -> CaseEvent:
+    """An internal note on the timeline (never published). Notes add to a case without
+    changing it, so they never make anyone's form stale."""
+    text = text.strip()
+    if not text:
+        raise CaseActionError("Write the note.")
+    return _record(case, actor=actor, kind=Kind.NOTE, changes={}, now=timezone.now(), text=text)
+
+
+@transaction.atomic
+def case_hand_over(*, actor, case: Case, service: Service, note: str = "", version: int | None = None) -> Case:
+    """Hand the case to a service's officers, who are told."""
+    case = _begin(case, version)
+    _refuse_closed(case, "hand it over")
+    now = timezone.now()
+    changes = _set(case, service=service, state=State.WITH_SERVICE)
+    _record(case, actor=actor, kind=Kind.HANDED_OVER, changes=changes, now=now,
+            text=note.strip() or f"Handed over to {service}.", data={"service": service.slug})
+    _tell(_group_by_role([(case, (NotifyRole.HEAD_OF_SERVICE, NotifyRole.SERVICE_EDITOR))]),
+          subject=f"Handed over to {service}")
+    return case
+
+
+@transaction.atomic
+def case_escalate(*, actor, case: Case, reason: str = "", tell_head_of_service: bool = False,
+                  councillors: Sequence[User] = (), version: int | None = None) -> Case:
+    """Escalate to communications: the comms officers are told and, where chosen, the head of
+    the case's service and leading members (councillors, who can then read the case)."""
+    councillors = list(councillors)
+    if councillors and not selectors.can_tell_councillors(actor):
+        raise CaseActionError("Only the web team and communications officers can tell councillors.")
+    not_members = [u for u in councillors if not u.has_role(Role.COUNCILLOR)]
+    if not_members:
+        raise CaseActionError(f"{', '.join(map(str, not_members))} is not a councillor.")
+    case = _begin(case, version)
+    _refuse_closed(case, "escalate it")
+    if tell_head_of_service and case.service_id is None:
+        raise CaseActionError("This case has no service, so there is no head of service to tell. Hand it over to "
+                              "a service first, or leave that box unticked.")
+    now = timezone.now()
+    values = {"escalated_at": now, "priority": Priority.URGENT}
+    if case.route != Route.COMMS_ESCALATION:
+        cfg = config.current()
+        policy = matrix.ROUTE_DEFAULT_SLA[matrix.COMMS_ESCALATION]
+        due = cfg.sla_due(now, policy)
+        values.update(route=Route.COMMS_ESCALATION, sla_policy=policy or "", sla_due_at=due,
+                      clock_started_at=clock.next_working_moment(now) if due else None, sla_stopped_at=None,
+                      sla_warned_at=None, sla_breached_at=None)
+    if case.state in (State.NEW, State.ACKNOWLEDGED, State.MONITORING, State.RESPONDED):
+        values["state"] = State.IN_PROGRESS
+    changes = _set(case, **values)
+    told = ["communications officers"]
+    roles = [NotifyRole.COMMUNICATIONS_OFFICER]
+    if tell_head_of_service:
+        roles.append(NotifyRole.HEAD_OF_SERVICE)
+        told.append(f"the head of {case.service}")
+    if councillors:
+        case.shared_with.add(*councillors)
+        told += [str(u) for u in councillors]
+    text = reason.strip() or "Escalated to communications."
+    _record(case, actor=actor, kind=Kind.ESCALATED, changes=changes, now=now, text=text,
+            data={"told": told, "councillors": [u.pk for u in councillors]})
+    _tell(_group_by_role([(case, roles)]), subject="Escalated to communications")
+    _tell_users(councillors, subject=f"For your information: {case}", body=f"{text}\n\n{_summary([case])}",
+                url=case.get_absolute_url())
+    return case
+
+
+def _reply_checks(text: str, channel) -> tuple[str, ...]:
+    """The pre-publish checks a reply goes through, with the council's rules of the moment
+    (pre-election period, its own contact details); raises on a block, returns the warnings."""
+    from publishing import checks
+    from publishing.selectors import check_context
+
+    draft = checks.Draft(text=text, is_reply=True,
+                         channels=(checks.ChannelTarget(platform=channel.platform, handle=channel.handle,
+                                                        kind=channel.kind),))
+    results = checks.run_checks(draft, check_context(when=timezone.now()))
+    blocks = checks.blocking(results)
+    if blocks:
+        raise CaseActionError(blocks[0].message)
+    return tuple(r.message for r in results)
+
+
+def case_reply(*, actor, case: Case, text: str, version: int | None = None, client=None) -> CaseEvent:
+    """Reply in public to the mention that opened the case, through its channel's platform
+    client, after the same checks as a post. The reply's id on the platform goes on the timeline."""
+    from monitoring.clients import client_for
+
+    text = text.strip()
+    if not text:
+        raise CaseActionError("Write the reply.")
+    with transaction.atomic():
+        locked = _begin(case, version)
+        _refuse_closed(locked, "reply")
+        target = locked.mention
+        warnings = _reply_checks(text, target.channel)
+        # Take the version now: the same form sent twice is refused, not posted twice.
+        locked.version += 1
+        locked.save(update_fields=["version", "updated_at"])
+    client = client or client_for(target.channel)
+    try:
+        published = client.reply(target.external_id, text)
+    except PlatformError as exc:
+        raise CaseActionError(f"{target.channel.get_platform_display()} did not take the reply, so nothing was "
+                              f"posted ({type(exc).__name__}). Try again in a few minutes.") from exc
+    with transaction.atomic():
+        locked = _begin(case, None)
+        now = timezone.now()
+        changes = _responded(locked, now)
+        return _record(locked, actor=actor, kind=Kind.REPLY, changes=changes, now=now, text=text,
+                       external_id=published.external_id, url=published.url,
+                       data={"in_reply_to": target.external_id, "mention": target.pk, "warnings": list(warnings)})
+
+
+@transaction.atomic
+def case_private_channel(*, actor, case: Case, note: str, version: int | None = None) -> Case:
+    """Record that the conversation was taken to a private channel (direct message, email, phone)."""
+    note = note.strip()
+    if not note:
+        raise CaseActionError("Say where the conversation went, for example \"direct message\" or \"phone call\".")
+    case = _begin(case, version)
+    _refuse_closed(case, "record this")
+    now = timezone.now()
+    _record(case, actor=actor, kind=Kind.PRIVATE_CHANNEL, changes=_responded(case, now), now=now, text=note)
+    return case
+
+
+@transaction.atomic
+def case_close(*, actor, case: Case, note: str = "", version: int | None = None) -> Case:
+    case = _begin(case, version)
+    _refuse_closed(case, "close it again")
+    foi = FoiRequest.objects.filter(case=case, valid=True, responded_at__isnull=True).first()
+    if foi is not None:
+        raise CaseActionError("This case holds a valid FOI request that has not been answered. Record the FOI "
+                              "response before closing the case.")
+    now = timezone.now()
+    changes = _set(case, state=State.CLOSED, resolved_at=now)
+    _record(case, actor=actor, kind=Kind.CLOSED, changes=changes, now=now, text=note.strip())
+    return case
+
+
+@transaction.atomic
+def case_reopen(*, actor, case: Case, note: str = "", version: int | None = None) -> Case:
+    case = _begin(case, version)
+    if case.state != State.CLOSED:
+        raise CaseActionError(f"{case} is not closed.")
+    now = timezone.now()
+    changes = _set(case, state=State.IN_PROGRESS, resolved_at=None)
+    _record(case, actor=actor, kind=Kind.REOPENED, changes=changes, now=now, text=note.strip())
+    return case
+
+
+@dataclasses.dataclass
+class BulkResult:
+    done: list[int] = dataclasses.field(default_factory=list)
+    skipped: list[tuple[int, str]] = dataclasses.field(default_factory=list)
+
+
+BULK_ACTIONS = ("acknowledge", "assign", "close")
+
+
+@transaction.atomic
+def cases_bulk(*, actor, cases: Iterable[Case], action: str, assignee: User | None = None) -> BulkResult:
+    """Acknowledge, assign or close many cases at once; a case that cannot be changed is skipped
+    with the reason."""
+    if action not in BULK_ACTIONS:
+        raise CaseActionError(f"Choose one of: {', '.join(BULK_ACTIONS)}.")
+    if action == "assign" and assignee is None:
+        raise CaseActionError("Choose who to assign the cases to.")
+    result = BulkResult()
+    for case in cases:
+        try:
+            with transaction.atomic():
+                if action == "acknowledge":
+                    case_acknowledge(actor=actor, case=case)
+                elif action == "assign":
+                    case_assign(actor=actor, case=case, assignee=assignee, tell=False)
+                else:
+                    case_close(actor=actor, case=case)
+        except CaseActionError as exc:
+            result.skipped.append((case.pk, str(exc)))
+        else:
+            result.done.append(case.pk)
+    if action == "assign" and result.done and assignee != actor:
+        assigned = list(Case.objects.filter(pk__in=result.done).select_related("mention"))
+        _tell_users([assignee], subject=f"{len(assigned)} case{'s' if len(assigned) != 1 else ''} assigned to you",
+                    body=_summary(assigned), url=f"{reverse('case_list')}?assignee=me")
+    return result
+
+
+# --- FOI ---------------------------------------------------------------------------------------
+
+@transaction.atomic
+def foi_validate(*, actor, foi: FoiRequest, requester: str, address: str) -> FoiRequest:
+    """The requester gave their name and an address for correspondence (seed 004): the request
+    is valid, and its 20 working days run from today."""
+    requester, address = requester.strip(), address.strip()
+    if not requester or not address:
+        raise CaseActionError("Give the requester's name and an address for correspondence (postal or email).")
+    foi = FoiRequest.objects.select_for_update(of=("self",)).select_related("case").get(pk=foi.pk)
+    if foi.valid:
+        raise CaseActionError("This FOI request is already valid.")
+    now = timezone.now()
+    before = snapshot(foi, ["valid", "requester", "due_date"])
+    foi.requester, foi.correspondence_address, foi.valid = requester[:300], address[:500], True
+    foi.validity_reason = "a name and an address for correspondence were given"
+    foi.clock_start, foi.due_date = timezone.localdate(now), clock.foi_due(now)
+    foi.save()
+    case = _begin(foi.case, None)
+    due = config.current().sla_due(now, case.sla_policy or matrix.ROUTE_DEFAULT_SLA[matrix.FOI])
+    changes = _set(case, sla_due_at=due, clock_started_at=clock.next_working_moment(now), sla_warned_at=None,
+                   sla_breached_at=None)
+    _record(case, actor=actor, kind=Kind.FOI_VALIDATED, changes=changes, now=now,
+            text=f"Valid from {foi.clock_start:%d %B %Y}; due by {foi.due_date:%d %B %Y}.",
+            data={"changes": {k: [str(a), str(b)] for k, (a, b) in diff(before, snapshot(
+                foi, ["valid", "requester", "due_date"])).items()}})
+    return foi
+
+
+@transaction.atomic
+def foi_respond(*, actor, foi: FoiRequest, kind: str, url: str = "", note: str = "") -> FoiRequest:
+    """Record the FOI response: emailed to the requester, or published on a web page linked in a reply."""
+    if kind not in FoiRequest.ResponseKind.values:
+        raise CaseActionError("Say how the request was answered: by email or on a web page.")
+    if kind == FoiRequest.ResponseKind.WEB_PAGE and not url.strip():
+        raise CaseActionError("Give the address of the web page with the answer.")
+    foi = FoiRequest.objects.select_for_update(of=("self",)).select_related("case").get(pk=foi.pk)
+    if foi.responded_at is not None:
+        raise CaseActionError("The response to this request is already recorded.")
+    now = timezone.now()
+    foi.response_kind, foi.response_url, foi.response_note = kind, url.strip(), note.strip()
+    foi.responded_at, foi.responded_by = now, actor if getattr(actor, "pk", None) else None
+    foi.save()
+    case = _begin(foi.case, None)
+    changes = _set(case, state=State.RESPONDED, first_response_at=case.first_response_at or now,
+                   sla_stopped_at=case.sla_stopped_at or now)
+    _record(case, actor=actor, kind=Kind.FOI_RESPONSE, changes=changes, now=now,
+            text=note.strip() or FoiRequest.ResponseKind(kind).label, url=url.strip(), data={"kind": kind})
+    return foi
+
+
+def foi_reminders_send(*, now: datetime | None = None) -> int:
+    """Remind the assignee (or the web team) of valid, unanswered FOI requests due within the
+    reminder window; once per request."""
+    now = now or timezone.now()
+    cfg = config.current()
+    horizon = clock.add_working_days(timezone.localdate(now), cfg.foi_reminder_days)
+    with transaction.atomic():
+        due = list(FoiRequest.objects.select_for_update(of=("self",)).filter(
+            valid=True, responded_at__isnull=True, reminder_sent_at__isnull=True, due_date__lte=horizon)
+            .exclude(case__state=State.CLOSED).select_related("case", "case__mention", "case__assignee"))
+        if not due:
+            return 0
+        FoiRequest.objects.filter(pk__in=[f.pk for f in due]).update(reminder_sent_at=now)
+        CaseEvent.objects.bulk_create([
+            CaseEvent(case=f.case, at=now, actor_name="system", kind=Kind.FOI_REMINDER,
+                      text=f"The answer is due by {f.due_date:%A %d %B %Y}.") for f in due])
+        unassigned = [f.case for f in due if f.case.assignee is None]
+        for f in due:
+            if f.case.assignee is not None:
+                _tell_users([f.case.assignee], subject=f"FOI answer due by {f.due_date:%d %B}: {f.case}",
+                            body=_summary([f.case]), url=f.case.get_absolute_url())
+        _tell({(NotifyRole.WEB_TEAM, None): unassigned}, subject="FOI answers due soon")
+    return len(due)
+
+
+# --- the SLA watch -------------------------------------------------------------------------
+
+def sla_watch(*, now: datetime | None = None) -> dict:
+    """Warn before a case breaches its SLA (its assignee, or the route's team) and escalate to
+    the web team's leads when it breaches. Each case is warned and escalated once."""
+    now = now or timezone.now()
+    cfg = config.current()
+    running = (Case.objects.filter(sla_due_at__isnull=False, sla_stopped_at__isnull=True)
+               .exclude(state__in=[State.CLOSED, State.MONITORING]).select_related("mention", "assignee"))
+    with transaction.atomic():
+        breached = list(running.select_for_update(of=("self",)).filter(sla_breached_at__isnull=True,
+                                                                       sla_due_at__lte=now))
+        warned = list(running.select_for_update(of=("self",)).filter(
+            sla_warned_at__isnull=True, sla_breached_at__isnull=True, sla_due_at__gt=now,
+            sla_due_at__lte=now + cfg.sla_warning))
+        Case.objects.filter(pk__in=[c.pk for c in breached]).update(sla_breached_at=now)
+        Case.objects.filter(pk__in=[c.pk for c in warned]).update(sla_warned_at=now)
+        events = [CaseEvent(case=c, at=now, actor_name="system", kind=Kind.SLA_BREACH,
+                            text=f"The response was due at {timezone.localtime(c.sla_due_at):%H:%M on %d %B}; "
+                                 f"escalated to the web team.") for c in breached]
+        events += [CaseEvent(case=c, at=now, actor_name="system", kind=Kind.SLA_WARNING,
+                             text=f"The response is due at {timezone.localtime(c.sla_due_at):%H:%M on %d %B}.")
+                   for c in warned]
+        CaseEvent.objects.bulk_create(events, batch_size=BATCH)
+
+        by_assignee: dict[int, list[Case]] = defaultdict(list)
+        team: list[tuple[Case, tuple[str, ...]]] = []
+        for case in warned:
+            if case.assignee_id:
+                by_assignee[case.assignee_id].append(case)
+            else:
+                team.append((case, (ROUTE_TEAM[case.route],)))
+        for cases in by_assignee.values():
+            _tell_users([cases[0].assignee], subject="Due soon: respond before the SLA is breached",
+                        body=_summary(cases), url=cases[0].get_absolute_url() if len(cases) == 1 else reverse("case_list"))
+        _tell(_group_by_role(team), subject="Due soon and not assigned")
+        _tell({(NotifyRole.WEB_TEAM, None): breached}, subject="SLA breached")
+        breached_by_assignee = defaultdict(list)
+        for case in breached:
+            if case.assignee_id:
+                breached_by_assignee[case.assignee_id].append(case)
+        for cases in breached_by_assignee.values():
+            _tell_users([cases[0].assignee], subject="SLA breached on your case", body=_summary(cases),
+                        url=cases[0].get_absolute_url() if len(cases) == 1 else reverse("case_list"))
+    return {"warned": len(warned), "breached": len(breached)}
+
+
+# --- rules and settings -----------------------------------------------------------------------
+
+RULE_FIELDS = ("name", "order", "enabled", "conditions", "route", "priority", "sla", "notify", "description")
+
+
+def rule_errors(rule: matrix.Rule) -> list[str]:
+    """What is wrong with a rule, against the SLA policies and roles in force."""
+    return matrix.validate_rule(rule, sla_policies=set(config.current().sla_policies))
+
+
+@transaction.atomic
+def rule_save(*, actor, rule: Rule | None = None, **fields) -> Rule:
+    """Create or change a rule of the matrix. Raises ValidationError with every problem."""
+    unknown = set(fields) - set(RULE_FIELDS)
+    if unknown:
+        raise ValueError(f"{', '.join(sorted(unknown))} cannot be set on a rule")
+    created = rule is None
+    if created:
+        rule = Rule()
+        before = {}
+    else:
+        rule = Rule.objects.select_for_update().get(pk=rule.pk)
+        before = snapshot(rule, RULE_FIELDS)
+    for key, value in fields.items():
+        setattr(rule, key, value)
+    rule.notify = list(rule.notify or [])
+    errors = rule_errors(rule.as_matrix_rule())
+    clash = Rule.objects.filter(name=rule.name).exclude(pk=rule.pk)
+    if clash.exists():
+        errors.append(f"There is already a rule called '{rule.name}'.")
+    if errors:
+        raise ValidationError(errors)
+    rule.save()
+    config.config_changed()
+    audit_record(actor=actor, action="rule.create" if created else "rule.update", obj=rule,
+                 changes=diff(before, snapshot(rule, RULE_FIELDS)))
+    return rule
+
+
+@transaction.atomic
+def rule_delete(*, actor, rule: Rule) -> None:
+    audit_record(actor=actor, action="rule.delete", obj=rule,
+                 changes={k: [v, None] for k, v in snapshot(rule, RULE_FIELDS).items()})
+    rule.delete()
+    config.config_changed()
+
+
+CANNED_FIELDS = ("title", "text", "url", "route", "service", "active")
+
+
+@transaction.atomic
+def canned_reply_save(*, actor, reply: CannedReply | None = None, **fields) -> CannedReply:
+    """Create or change a standard signposting reply."""
+    unknown = set(fields) - set(CANNED_FIELDS)
+    if unknown:
+        raise ValueError(f"{', '.join(sorted(unknown))} cannot be set on a standard reply")
+    created = reply is None
+    reply = CannedReply() if created else CannedReply.objects.select_for_update().get(pk=reply.pk)
+    before = {} if created else snapshot(reply, CANNED_FIELDS)
+    for key, value in fields.items():
+        setattr(reply, key, value)
+    reply.full_clean()
+    reply.save()
+    audit_record(actor=actor, action="cannedreply.create" if created else "cannedreply.update", obj=reply,
+                 changes=diff(before, snapshot(reply, CANNED_FIELDS)), service=reply.service)
+    return reply
+
+
+@transaction.atomic
+def config_object_save(*, actor, obj, created: bool, before: dict | None = None) -> None:
+    """Save a classifier setting, service topic or SLA policy (admin) and rebuild the configuration."""
+    obj.full_clean()
+    obj.save()
+    config.config_changed()
+    audit_record(actor=actor, action=f"{obj._meta.model_name}.{'create' if created else 'update'}", obj=obj,
+                 changes=diff(before or {}, snapshot(obj)))

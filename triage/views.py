@@ -1,0 +1,354 @@
+"""The review dashboard, the case page, the FOI register and the rules editor. Thin: read
+input, check permission (the selectors), call one service, render."""
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseRedirect, QueryDict
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts import selectors as account_selectors
+from accounts.models import Service
+
+from . import config, forms, matrix, selectors, services
+from .models import CannedReply, Route, Rule
+
+# New cases shown by one poll of the dashboard (the next poll brings the rest).
+UPDATES_MAX = 20
+
+
+def _filter_form(request) -> forms.CaseFilterForm:
+    return forms.CaseFilterForm(request.GET or None, services=Service.objects.order_by("name"),
+                                channels=account_selectors.channel_list(user=request.user))
+
+
+def _filters(form: forms.CaseFilterForm) -> tuple[dict, int]:
+    """The valid filters and the page size (invalid filters are shown with their errors, not applied)."""
+    if form.is_bound and form.is_valid():
+        return form.filters(), form.cleaned_data.get("size") or 50
+    return {}, 50
+
+
+def _with_sla(cases, now):
+    warning = config.current().sla_warning
+    for case in cases:
+        case.sla_state = selectors.sla_state(case, now, warning)
+    return cases
+
+
+@login_required
+@require_GET
+def dashboard(request):
+    user = request.user
+    return render(request, "triage/dashboard.html", {
+        "summary": selectors.case_summary(user=user),
+        "counts": selectors.case_queue_counts(user=user),
+    })
+
+
+@login_required
+@require_GET
+def case_list(request):
+    user = request.user
+    form = _filter_form(request)
+    filters, size = _filters(form)
+    now = timezone.now()
+    page = Paginator(selectors.case_list(user=user, filters=filters, now=now), size).get_page(request.GET.get("page"))
+    _with_sla(page.object_list, now)
+    query = request.GET.copy()
+    query.pop("page", None)
+    updates = query.copy()
+    updates["since"] = selectors.case_latest_id()
+    unsorted = query.copy()
+    unsorted.pop("sort", None)
+    can_work = selectors.can_work_on_cases(user)
+    return render(request, "triage/case_list.html", {
+        "filter_form": form, "page": page, "query": query.urlencode(), "unsorted": unsorted.urlencode(),
+        "filters": filters, "counts": selectors.case_queue_counts(user=user),
+        "updates_url": f"{reverse('case_updates')}?{updates.urlencode()}",
+        "can_work": can_work,
+        "bulk_form": forms.BulkForm(prefix="bulk", users=selectors.assignable_users()) if can_work else None,
+    })
+
+
+@login_required
+@require_GET
+def case_updates(request):
+    """The dashboard's live part (htmx polls it): cases opened since `since` that match the
+    filters, the route counts, and a sentence for the aria-live region."""
+    user = request.user
+    try:
+        since = max(0, int(request.GET.get("since", "0")))
+    except ValueError:
+        since = 0
+    form = _filter_form(request)
+    filters, _ = _filters(form)
+    now = timezone.now()
+    new = list(selectors.case_list(user=user, filters=filters, now=now).filter(pk__gt=since)
+               .order_by("pk")[:UPDATES_MAX])
+    _with_sla(new, now)
+    query = request.GET.copy()
+    query["since"] = new[-1].pk if new else since
+    return render(request, "triage/case_updates.html", {
+        "new_cases": list(reversed(new)), "updates_url": f"{reverse('case_updates')}?{query.urlencode()}",
+        "routes": selectors.case_route_counts(user=user), "can_work": selectors.can_work_on_cases(user),
+    })
+
+
+@login_required
+@require_POST
+def case_bulk(request):
+    user = request.user
+    if not selectors.can_work_on_cases(user):
+        raise PermissionDenied("You can read cases but not change them.")
+    back = f"{reverse('case_list')}?{QueryDict(request.POST.get('query', '')).urlencode()}"
+    form = forms.BulkForm(request.POST, prefix="bulk", users=selectors.assignable_users())
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return HttpResponseRedirect(back)
+    cases = selectors.case_list(user=user, filters={"status": "all"}).filter(pk__in=form.cleaned_data["cases"])
+    action = form.cleaned_data["action"]
+    result = services.cases_bulk(actor=user, cases=cases, action=action, assignee=form.cleaned_data["assignee"])
+    verb = {"acknowledge": "acknowledged", "assign": "assigned", "close": "closed"}[action]
+    if result.done:
+        messages.success(request, f"{len(result.done)} case{'s' if len(result.done) != 1 else ''} {verb}.")
+    for pk, reason in result.skipped:
+        messages.error(request, f"Case {pk} was not changed: {reason}")
+    return HttpResponseRedirect(back)
+
+
+# --- the case page ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Action:
+    form: Any
+    run: Any  # (request, case, cleaned_data) -> None
+    done: str
+    form_kwargs: Any = None  # (request, case) -> dict
+
+
+def _users(request, case):
+    return {"users": selectors.assignable_users()}
+
+
+def _councillors(request, case):
+    return {"councillors": selectors.councillors() if selectors.can_tell_councillors(request.user) else None}
+
+
+def _canned(request, case):
+    return {"canned": selectors.canned_replies_for(case)}
+
+
+def _foi(case):
+    foi = getattr(case, "foi", None)
+    if foi is None:
+        raise Http404("This case has no FOI request.")
+    return foi
+
+
+ACTIONS = {
+    "acknowledge": Action(forms.VersionedForm, lambda r, c, d: services.case_acknowledge(
+        actor=r.user, case=c, version=d["version"]), "The case is acknowledged."),
+    "assign": Action(forms.AssignForm, lambda r, c, d: services.case_assign(
+        actor=r.user, case=c, assignee=d["assignee"], version=d["version"]), "The case is assigned.", _users),
+    "note": Action(forms.NoteForm, lambda r, c, d: services.case_note(actor=r.user, case=c, text=d["text"]),
+                   "The note is on the timeline."),
+    "hand-over": Action(forms.HandOverForm, lambda r, c, d: services.case_hand_over(
+        actor=r.user, case=c, service=d["service"], note=d["note"], version=d["version"]),
+        "The case is handed over and the service's officers are told."),
+    "escalate": Action(forms.EscalateForm, lambda r, c, d: services.case_escalate(
+        actor=r.user, case=c, reason=d["reason"], tell_head_of_service=d["tell_head_of_service"],
+        councillors=d.get("councillors") or (), version=d["version"]),
+        "The case is escalated and communications officers are told.", _councillors),
+    "reply": Action(forms.ReplyForm, lambda r, c, d: services.case_reply(
+        actor=r.user, case=c, text=d["text"], version=d["version"]), "The reply is posted.", _canned),
+    "private": Action(forms.PrivateChannelForm, lambda r, c, d: services.case_private_channel(
+        actor=r.user, case=c, note=d["note"], version=d["version"]), "Recorded."),
+    "close": Action(forms.CloseForm, lambda r, c, d: services.case_close(
+        actor=r.user, case=c, note=d["note"], version=d["version"]), "The case is closed."),
+    "reopen": Action(forms.ReopenForm, lambda r, c, d: services.case_reopen(
+        actor=r.user, case=c, note=d["note"], version=d["version"]), "The case is reopened."),
+    "foi-validate": Action(forms.FoiValidateForm, lambda r, c, d: services.foi_validate(
+        actor=r.user, foi=_foi(c), requester=d["requester"], address=d["address"]),
+        "The FOI request is valid; its due date is updated."),
+    "foi-respond": Action(forms.FoiResponseForm, lambda r, c, d: services.foi_respond(
+        actor=r.user, foi=_foi(c), kind=d["kind"], url=d["url"], note=d["note"]), "The FOI response is recorded."),
+}
+
+
+def _action_form(request, case, name, data=None):
+    action = ACTIONS[name]
+    kwargs = action.form_kwargs(request, case) if action.form_kwargs else {}
+    initial = {"version": case.version}
+    if name == "assign":
+        initial["assignee"] = case.assignee_id
+    if name == "hand-over":
+        initial["service"] = case.service_id
+    return action.form(data, prefix=name, initial=initial, **kwargs)
+
+
+def _render_case(request, case, *, failed: tuple[str, Any] | None = None, status: int = 200):
+    user = request.user
+    now = timezone.now()
+    can_work = selectors.can_work_on_cases(user)
+    action_forms = {}
+    if can_work:
+        action_forms = {name.replace("-", "_"): _action_form(request, case, name) for name in ACTIONS
+                        if not name.startswith("foi") or hasattr(case, "foi")}
+    if failed:
+        action_forms[failed[0].replace("-", "_")] = failed[1]
+    routing = getattr(case.mention, "routing", None)
+    warning = config.current().sla_warning
+    return render(request, "triage/case_detail.html", {
+        "case": case, "routing": routing, "foi": getattr(case, "foi", None),
+        "reasons": (routing.classification.get("reasons", {}) if routing else {}),
+        "guidance": matrix.ROUTE_GUIDANCE.get(case.route, ""),
+        "sla_state": selectors.sla_state(case, now, warning),
+        "mentions": selectors.case_mentions(case), "thread": selectors.case_thread(case),
+        "card": selectors.author_card(case), "events": selectors.case_events(case),
+        "can_work": can_work, "forms": action_forms, "form": failed[1] if failed else None,
+        "shared_with": case.shared_with.all(),
+    }, status=status)
+
+
+@login_required
+@require_GET
+def case_detail(request, pk):
+    return _render_case(request, selectors.case_get(user=request.user, pk=pk))
+
+
+@login_required
+@require_POST
+def case_action(request, pk, action):
+    if action not in ACTIONS:
+        raise Http404("No such action.")
+    case = selectors.case_get(user=request.user, pk=pk, for_action=True)
+    form = _action_form(request, case, action, request.POST)
+    if form.is_valid():
+        try:
+            ACTIONS[action].run(request, case, form.cleaned_data)
+        except services.CaseActionError as exc:
+            case = selectors.case_get(user=request.user, pk=pk)
+            if isinstance(exc, services.StaleCase):
+                # Keep what they wrote, against the version they have now seen.
+                data = request.POST.copy()
+                data[f"{action}-version"] = case.version
+                form = _action_form(request, case, action, data)
+                form.is_valid()
+            form.add_error(None, str(exc))
+            return _render_case(request, case, failed=(action, form), status=409 if isinstance(
+                exc, services.StaleCase) else 400)
+        messages.success(request, ACTIONS[action].done)
+        return HttpResponseRedirect(case.get_absolute_url())
+    return _render_case(request, case, failed=(action, form), status=400)
+
+
+# --- FOI register ------------------------------------------------------------------------------
+
+FOI_STATUSES = {"open": "Not yet answered", "overdue": "Overdue", "answered": "Answered", "all": "All"}
+
+
+@login_required
+@require_GET
+def foi_list(request):
+    status = request.GET.get("status", "open")
+    if status not in FOI_STATUSES:
+        status = "open"
+    page = Paginator(selectors.foi_list(user=request.user, status=status), 50).get_page(request.GET.get("page"))
+    return render(request, "triage/foi_list.html", {
+        "page": page, "status": status, "statuses": FOI_STATUSES, "today": timezone.localdate(),
+        "query": f"status={status}",
+    })
+
+
+# --- the rules editor ----------------------------------------------------------------------------
+
+def _rules_editor(request):
+    if not selectors.can_edit_rules(request.user):
+        raise PermissionDenied("Only the web team and administrators edit the escalation matrix.")
+
+
+@login_required
+@require_GET
+def rule_list(request):
+    _rules_editor(request)
+    return render(request, "triage/rule_list.html", {
+        "rules": selectors.rule_list(), "routes": [(value, label, matrix.ROUTE_GUIDANCE[value])
+                                                    for value, label in Route.choices],
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rule_edit(request, pk=None):
+    _rules_editor(request)
+    rule = get_object_or_404(Rule, pk=pk) if pk else None
+    original_name = rule.name if rule else None
+    form = forms.RuleForm(request.POST or None, instance=rule)
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        if "preview" in request.POST:
+            preview = selectors.rule_preview(proposed=form.matrix_rule(), replaces=original_name)
+        else:
+            try:
+                saved = services.rule_save(actor=request.user, rule=rule, **form.service_fields())
+            except ValidationError as exc:
+                for message in exc.messages:
+                    form.add_error(None, message)
+            else:
+                messages.success(request, f"The rule '{saved.name}' is saved and in force for new mentions.")
+                return HttpResponseRedirect(reverse("rule_list"))
+    return render(request, "triage/rule_form.html", {
+        "form": form, "rule": rule, "preview": preview, "conditions": _condition_help(),
+        "title": f"Change the rule '{original_name}'" if rule else "Add a rule",
+    }, status=400 if form.errors else 200)
+
+
+@login_required
+@require_GET
+def canned_list(request):
+    _rules_editor(request)
+    return render(request, "triage/canned_list.html", {"replies": selectors.canned_reply_list()})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def canned_edit(request, pk=None):
+    _rules_editor(request)
+    reply = get_object_or_404(CannedReply, pk=pk) if pk else None
+    form = forms.CannedReplyForm(request.POST or None, instance=reply)
+    if request.method == "POST" and form.is_valid():
+        saved = services.canned_reply_save(actor=request.user, reply=reply, **form.cleaned_data)
+        messages.success(request, f"The standard reply '{saved.title}' is saved.")
+        return HttpResponseRedirect(reverse("canned_list"))
+    return render(request, "triage/canned_form.html", {
+        "form": form, "title": f"Change '{reply.title}'" if reply else "Add a standard reply",
+    }, status=400 if form.errors else 200)
+
+
+CONDITION_WORDS = {
+    "foi": "true: an FOI request", "foi_valid": "true / false: the FOI request is valid",
+    "customer_service": "true: the person's own problem and a request for help",
+    "simple_question": "true: a question answered by signposting", "abusive": "true: abusive words",
+    "influential": "true: an influential author", "author_verified": "true: a verified account",
+    "min_followers": "a number: the author has at least this many followers",
+    "criticality_in": 'a list of "low", "medium", "high"', "sentiment_at_most": "a number from -1 to 1",
+    "sentiment_at_least": "a number from -1 to 1", "service_in": "a list of service slugs",
+    "service_known": "true: it concerns a service", "platform_in": "a list of platforms",
+    "channel_kind_in": 'a list of "corporate", "service", "campaign"',
+    "kind_in": 'a list of "mention", "comment", "reply", "search_hit"',
+    "keywords_any": "a list of words or phrases, any of which", "min_thread_growth":
+        "a number: at least this many replies and reshares",
+}
+
+
+def _condition_help():
+    return [(key, CONDITION_WORDS.get(key, "")) for key in matrix.CONDITIONS]
