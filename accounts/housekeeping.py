@@ -200,7 +200,7 @@ def housekeeping_audit(*, now: datetime | None = None, channel_ids=None, announc
                 others[0])
 
     raised, resolved = [], 0
-    open_flags = HousekeepingFlag.objects.select_for_update().filter(status=HousekeepingFlag.Status.OPEN,
+    open_flags = HousekeepingFlag.objects.select_for_update(of=("self",)).filter(status=HousekeepingFlag.Status.OPEN,
                                                                      channel_id__in=by_id)
     for flag in open_flags:
         key = (flag.channel_id, flag.kind)
@@ -291,7 +291,7 @@ def allowed_transitions(channel: Channel) -> tuple[str, ...]:
 def channel_transition(*, actor: User | None, channel: Channel, to_status: str, reason: str = "") -> Channel:
     """Move a channel along its lifecycle. actor=None is the system (a task)."""
     _require_web_team(actor)
-    locked = Channel.objects.select_for_update().select_related("service__head").get(pk=channel.pk)
+    locked = Channel.objects.select_for_update(of=("self",)).select_related("service__head").get(pk=channel.pk)
     before = locked.status
     if to_status not in Status.values:
         raise ValidationError({"to_status": "Choose a status from the list."})
@@ -357,7 +357,7 @@ def channel_reassign(*, actor: User, channel: Channel, service: Service, manager
 def housekeeping_flag_resolve(*, actor: User, flag: HousekeepingFlag, resolution: str) -> HousekeepingFlag:
     """Mark a flag dealt with. The next audit raises it again if the problem is still there."""
     _require_web_team(actor)
-    flag = HousekeepingFlag.objects.select_for_update().select_related("channel__service").get(pk=flag.pk)
+    flag = HousekeepingFlag.objects.select_for_update(of=("self",)).select_related("channel__service").get(pk=flag.pk)
     if flag.status != HousekeepingFlag.Status.OPEN:
         raise ValidationError("This flag is already resolved.")
     resolution = (resolution or "").strip()

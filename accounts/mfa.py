@@ -117,7 +117,7 @@ def totp_qr_data_uri(device: TOTPDevice) -> str:
 def totp_setup_confirm(*, user, code: str) -> Attempt:
     """Confirm the new authenticator with a code from it; replace any earlier one and the
     backup codes. The new backup codes are returned once and never stored in clear again."""
-    device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).order_by("-id").first()
+    device = TOTPDevice.objects.select_for_update(of=("self",)).filter(user=user, confirmed=False).order_by("-id").first()
     if device is None:
         return Attempt(ok=False, method=APP)
     refused = _refused(device, user=user, method=APP, during="setting up")

@@ -9,6 +9,8 @@ from .selectors import staff_with_role
 
 def notify(*, users, subject: str, body: str = "", url: str = "", email: bool = True) -> list[Notification]:
     users = [u for u in {u.pk: u for u in users if u is not None and u.is_active}.values()]
+    # Summaries may quote what residents wrote; NUL cannot be stored or mailed.
+    subject, body = subject.replace("\x00", ""), body.replace("\x00", "")
     notes = Notification.objects.bulk_create(
         [Notification(user=u, subject=subject[:200], body=body, url=url, emailed=email and bool(u.email))
          for u in users]

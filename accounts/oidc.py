@@ -121,9 +121,9 @@ def sso_sign_in(*, claims: dict) -> User | None:
     """The member of staff these verified claims are, created without a role if unknown and
     allowed; None when they may not sign in. Audited."""
     subject, email = subject_of(claims), email_of(claims)
-    user = User.objects.select_for_update().filter(sso_subject=subject).first()
+    user = User.objects.select_for_update(of=("self",)).filter(sso_subject=subject).first()
     if user is None and email:
-        matches = list(User.objects.select_for_update().filter(email__iexact=email)[:2])
+        matches = list(User.objects.select_for_update(of=("self",)).filter(email__iexact=email)[:2])
         if len(matches) > 1:
             logger.warning("Single sign-on refused: more than one user has the email address of subject %s", subject)
             return None

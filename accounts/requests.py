@@ -191,7 +191,7 @@ def account_request_submit(*, actor: User, monitors=(), **answers) -> AccountReq
 def account_request_decide(*, actor: User, request: AccountRequest, outcome: str,
                            reasons: str = "") -> AccountRequestDecision:
     """Record the head of service's or the web team's decision and move the request on."""
-    request = AccountRequest.objects.select_for_update().select_related("service__head", "requester").get(
+    request = AccountRequest.objects.select_for_update(of=("self",)).select_related("service__head", "requester").get(
         pk=request.pk)
     refusal = decide_refusal(actor, request)
     if refusal:
@@ -267,7 +267,7 @@ def _announce_decision(actor, request: AccountRequest, stage: str, outcome: str,
 @transaction.atomic
 def account_request_resubmit(*, actor: User, request: AccountRequest, monitors=None, **answers) -> AccountRequest:
     """The requester changes their answers and sends the request back to the stage that asked."""
-    request = AccountRequest.objects.select_for_update().select_related("service__head", "requester").get(
+    request = AccountRequest.objects.select_for_update(of=("self",)).select_related("service__head", "requester").get(
         pk=request.pk)
     if request.requester_id != actor.pk:
         raise PermissionDenied("Only the person who made the request can resubmit it.")
@@ -313,7 +313,7 @@ def branding_checklist_update(*, actor: User, channel: Channel, **items) -> Bran
     unknown = set(items) - allowed
     if unknown:
         raise ValidationError(f"Unknown checklist items: {', '.join(sorted(unknown))}.")
-    checklist, _ = BrandingChecklist.objects.select_for_update().get_or_create(channel=channel)
+    checklist, _ = BrandingChecklist.objects.select_for_update(of=("self",)).get_or_create(channel=channel)
     before = snapshot(checklist, fields=allowed)
     was_complete = checklist.is_complete
     for field, value in items.items():

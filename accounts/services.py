@@ -68,7 +68,7 @@ def channel_create(*, actor, managers=(), **fields) -> Channel:
 @transaction.atomic
 def channel_update(*, actor, channel: Channel, managers=None, **fields) -> Channel:
     # From the database: a bound ModelForm may already have changed `channel` in memory.
-    before = snapshot(Channel.objects.select_for_update().get(pk=channel.pk))
+    before = snapshot(Channel.objects.select_for_update(of=("self",)).get(pk=channel.pk))
     before_managers = sorted(channel.managers.values_list("username", flat=True))
     for key, value in fields.items():
         if key not in CHANNEL_EDITABLE_FIELDS:
@@ -100,7 +100,7 @@ def channel_connection_store(*, actor, channel: Channel, account_id: str, access
                              refresh_token: str = "", expires_at=None, scopes: str = "",
                              extra: str = "") -> ChannelConnection:
     """Store a channel's credentials (encrypted). The audit notes the change, never the secret."""
-    connection, created = ChannelConnection.objects.select_for_update().get_or_create(channel=channel)
+    connection, created = ChannelConnection.objects.select_for_update(of=("self",)).get_or_create(channel=channel)
     connection.account_id = account_id
     connection.access_token = access_token
     connection.refresh_token = refresh_token

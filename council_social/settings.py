@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "publishing",
     "triage",
     "policy",
+    "reporting",
 ]
 
 MIDDLEWARE = [
@@ -278,6 +279,8 @@ if USE_SIMULATOR and SIMULATOR_URL.startswith("http://"):
 POLL_INTERVAL_SECONDS = env.int("POLL_INTERVAL_SECONDS", default=60)
 POLL_MIN_INTERVAL_SECONDS = 5
 POLL_MAX_BACKOFF_SECONDS = env.int("POLL_MAX_BACKOFF_SECONDS", default=900)
+# A poll's lease on its endpoint; a killed worker's lease lapses after this (benchmarks/fault_drill.py).
+POLL_LEASE_SECONDS = env.int("POLL_LEASE_SECONDS", default=300)
 # Mentions and authors are purged after this many days unless an open case or FOI request holds them.
 MENTION_RETENTION_DAYS = env.int("MENTION_RETENTION_DAYS", default=395)
 # Housekeeping flags a channel dormant after this many days without activity.
@@ -291,5 +294,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # At DEBUG these log token requests and responses, and URLs with tokens in their query:
+        # never below INFO, whatever LOG_LEVEL says (tests/security/test_secrets.py).
+        "requests_oauthlib": {"level": "INFO"},
+        "oauthlib": {"level": "INFO"},
+        "urllib3": {"level": "INFO"},
+    },
 }

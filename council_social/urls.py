@@ -35,6 +35,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
     path("api/status/", accounts_api.system_status, name="api_status"),
     path("api/status/ping/", accounts_api.system_ping, name="api_status_ping"),
+    path("api/reports/", include("reporting.api_urls")),
     path("api/", include(router.urls)),
     path("", include("monitoring.urls")),
     path("", include("triage.urls")),
@@ -42,4 +43,5 @@ urlpatterns = [
     path("", include("accounts.request_urls")),
     path("", include("policy.urls")),
     path("", include("publishing.urls")),
+    path("", include("reporting.urls")),
 ]

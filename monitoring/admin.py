@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from accounts.admin import AuditedAdmin
+
 from .models import Author, ChannelMetricSnapshot, Mention, PollState, Quarantine, RawPayload, WatchTerm
 
 
@@ -18,7 +20,10 @@ class AuthorAdmin(admin.ModelAdmin):
 
 
 @admin.register(Mention)
-class MentionAdmin(admin.ModelAdmin):
+class MentionAdmin(AuditedAdmin):
+    """Hiding or deleting a mention (the product has no such action of its own) happens here,
+    so it is audited like any other admin change."""
+
     list_display = ["external_id", "platform", "channel", "kind", "author", "posted_at", "hidden", "deleted"]
     list_filter = ["platform", "kind", "hidden", "deleted", "channel__service"]
     search_fields = ["external_id", "text", "author__handle"]
@@ -26,6 +31,9 @@ class MentionAdmin(admin.ModelAdmin):
     raw_id_fields = ["author", "raw_payload", "channel"]
     date_hierarchy = "posted_at"
     readonly_fields = ["text"]
+
+    def audit_service(self, obj):
+        return obj.channel.service
 
 
 @admin.register(RawPayload)

@@ -82,7 +82,4 @@ class MentionViewSet(viewsets.ReadOnlyModelViewSet):
         for name in ("since", "until"):
             if p.get(name):
                 filters[name] = _when(p[name], name)
-        qs = selectors.mention_list(user=self.request.user, filters=filters)
-        if hasattr(Mention, "routing"):
-            qs = qs.select_related("routing", "routing__service")
-        return qs
+        return selectors.mention_list(user=self.request.user, filters=filters)

@@ -3,6 +3,8 @@ from django.db.models import Q
 
 from accounts.models import Channel, Service
 
+from .fields import ExactCharField, ExactTextField
+
 
 class WatchTerm(models.Model):
     """A name, handle or hashtag the council listens for, optionally for one service."""
@@ -28,8 +30,8 @@ class Author(models.Model):
 
     platform = models.CharField(max_length=20, choices=Channel.Platform.choices)
     external_id = models.CharField(max_length=200)
-    handle = models.CharField(max_length=200, blank=True)
-    display_name = models.CharField(max_length=300, blank=True)
+    handle = ExactCharField(max_length=200, blank=True)
+    display_name = ExactCharField(max_length=300, blank=True)
     followers = models.PositiveBigIntegerField(null=True, blank=True)
     verified = models.BooleanField(default=False)
     profile_url = models.URLField(max_length=500, blank=True)
@@ -50,7 +52,7 @@ class RawPayload(models.Model):
 
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
     endpoint = models.CharField(max_length=40)
-    body = models.TextField()
+    body = ExactTextField()
     fetched_at = models.DateTimeField(auto_now_add=True, db_index=True)
     source = models.CharField(max_length=20, default="poll", help_text="poll or file")
 
@@ -72,7 +74,7 @@ class Mention(models.Model):
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="mentions")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     author = models.ForeignKey(Author, on_delete=models.PROTECT, related_name="mentions")
-    text = models.TextField()
+    text = ExactTextField()
     url = models.URLField(max_length=1000, blank=True)
     posted_at = models.DateTimeField()
     received_at = models.DateTimeField(auto_now_add=True)
@@ -104,9 +106,9 @@ class Quarantine(models.Model):
     channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     platform = models.CharField(max_length=20)
     endpoint = models.CharField(max_length=40, blank=True)
-    body = models.TextField()
+    body = ExactTextField()
     body_sha256 = models.CharField(max_length=64)
-    error = models.TextField()
+    error = ExactTextField()
     source = models.CharField(max_length=20, default="poll")
     created_at = models.DateTimeField(auto_now_add=True)
     seen_count = models.PositiveIntegerField(default=1)

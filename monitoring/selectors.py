@@ -7,7 +7,7 @@ from .models import Mention, PollState
 
 
 def mention_list(*, user, filters: dict | None = None) -> QuerySet[Mention]:
-    qs = Mention.objects.select_related("author", "channel", "channel__service")
+    qs = Mention.objects.select_related("author", "channel", "channel__service", "routing", "routing__service")
     if not can_see_all_channels(user):
         qs = qs.filter(channel__service_id=user.service_id) if user.service_id else qs.none()
     f = filters or {}

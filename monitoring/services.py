@@ -1,4 +1,5 @@
 """Store what the platforms send: idempotent, batched, one transaction per page."""
+import dataclasses
 import hashlib
 import json
 import logging
@@ -16,6 +17,7 @@ from platforms.base import (
     AuthError, InvalidRequest, Item, MalformedPayload, NotSupported, Page, PlatformError, RateLimited,
     TransientError, backoff_seconds,
 )
+from platforms.base import Author as ItemAuthor
 
 from .models import Author, ChannelMetricSnapshot, Mention, PollState, Quarantine, RawPayload
 
@@ -26,6 +28,9 @@ BATCH = 500
 # and with the ids of known mentions whose replies or reshares grew.
 NEW_MENTION_HOOKS: list = []
 GROWN_MENTION_HOOKS: list = []
+# A function returning, once per batch, a scorer of (followers, verified) → an author's influence
+# 0–100 under the thresholds in force (triage registers it).
+AUTHOR_INFLUENCE: list = []
 
 
 @dataclass
@@ -54,12 +59,14 @@ def _upsert_authors(items: list[Item]) -> dict[tuple[str, str], int]:
     latest = {}
     for item in items:
         latest[(item.platform, item.author.external_id)] = item.author
+    score = AUTHOR_INFLUENCE[0]() if AUTHOR_INFLUENCE else (lambda followers, verified: 0)
     rows = [Author(platform=p, external_id=a.external_id, handle=a.handle[:200], display_name=a.display_name[:300],
-                   followers=a.followers, verified=a.verified, profile_url=a.profile_url[:500])
+                   followers=a.followers, verified=a.verified, profile_url=a.profile_url[:500],
+                   influence=score(a.followers, a.verified))
             for (p, _), a in latest.items()]
     Author.objects.bulk_create(
         rows, batch_size=BATCH, update_conflicts=True, unique_fields=["platform", "external_id"],
-        update_fields=["handle", "display_name", "followers", "verified", "profile_url", "updated_at"],
+        update_fields=["handle", "display_name", "followers", "verified", "profile_url", "influence", "updated_at"],
     )
     by_key = {(r.platform, r.external_id): r.pk for r in rows if r.pk}
     missing = [k for k in latest if k not in by_key]
@@ -79,10 +86,36 @@ def _relax_commit() -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
+NUL = "\x00"
+
+
+def storable(value: str) -> str:
+    """Ids are plain text columns and PostgreSQL text cannot hold U+0000: it becomes U+FFFD (else
+    one such item would fail its page, and so the poll, at the same cursor for ever). What people
+    wrote (text, names) keeps it: those fields escape it reversibly (monitoring.fields)."""
+    return value.replace(NUL, "\ufffd") if NUL in value else value
+
+
+def _web_link(url: str) -> str:
+    """Pages show a mention's and an author's address as a link: keep only http(s) ones."""
+    return storable(url) if url[:8].lower().startswith(("https://", "http://")) else ""
+
+
+def _storable_item(item: Item) -> Item:
+    a = item.author
+    author = ItemAuthor(external_id=storable(a.external_id), handle=a.handle, display_name=a.display_name,
+                        followers=a.followers, verified=a.verified, profile_url=_web_link(a.profile_url))
+    clean = dataclasses.replace(item, external_id=storable(item.external_id),
+                                url=_web_link(item.url), conversation_id=storable(item.conversation_id),
+                                in_reply_to_id=storable(item.in_reply_to_id), author=author)
+    return clean
+
+
 def ingest_items(*, channel: Channel, items: list[Item], raw: RawPayload | None) -> IngestResult:
     """Store items (inside the caller's transaction). A repeat of any item is a no-op."""
     _relax_commit()
     result = IngestResult()
+    items = [_storable_item(i) for i in items]
     unique: dict[str, Item] = {}
     for item in items:
         if item.external_id in unique:
@@ -145,7 +178,7 @@ def _refresh_engagement(items: dict[str, Item], existing: dict[str, int]) -> Non
 @transaction.atomic
 def ingest_page(*, state: PollState, page: Page, expected_cursor: str) -> IngestResult:
     """Store one page and move the cursor, all or nothing."""
-    raw = RawPayload.objects.create(channel=state.channel, endpoint=state.endpoint, body=page.raw_body)
+    raw = RawPayload.objects.create(channel=state.channel, endpoint=state.endpoint, body=storable(page.raw_body))
     result = ingest_items(channel=state.channel, items=page.items, raw=raw)
     now = timezone.now()
     moved = PollState.objects.filter(pk=state.pk, cursor=expected_cursor).update(
@@ -168,9 +201,9 @@ def quarantine_record(*, channel: Channel | None, platform: str, endpoint: str, 
     """Keep a body that could not be parsed. The same body twice is counted, not stored twice."""
     digest = hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
     with transaction.atomic():
-        entry, created = Quarantine.objects.select_for_update().get_or_create(
+        entry, created = Quarantine.objects.select_for_update(of=("self",)).get_or_create(
             platform=platform, endpoint=endpoint, body_sha256=digest,
-            defaults={"channel": channel, "body": body, "error": error[:2000], "source": source},
+            defaults={"channel": channel, "body": storable(body), "error": storable(error[:2000]), "source": source},
         )
         if not created:
             Quarantine.objects.filter(pk=entry.pk).update(seen_count=entry.seen_count + 1)
@@ -181,7 +214,14 @@ def quarantine_record(*, channel: Channel | None, platform: str, endpoint: str, 
 
 # --- polling ----------------------------------------------------------------
 
+# How long a poll holds its endpoint. A worker killed mid-poll cannot release it: nothing else
+# needs to sweep it, the next poll after this long simply takes it (the cursor only moves with
+# the data, so an overlap with a poll still running stores nothing twice).
 LEASE = timedelta(minutes=5)
+
+
+def lease_length() -> timedelta:
+    return timedelta(seconds=getattr(settings, "POLL_LEASE_SECONDS", LEASE.total_seconds()))
 MAX_PAGES_PER_RUN = 20
 
 
@@ -191,7 +231,7 @@ def _lease(state_id: int) -> bool:
 
     return bool(PollState.objects.filter(pk=state_id, enabled=True).filter(
         Q(leased_until__isnull=True) | Q(leased_until__lt=now)).filter(
-        Q(not_before__isnull=True) | Q(not_before__lte=now)).update(leased_until=now + LEASE))
+        Q(not_before__isnull=True) | Q(not_before__lte=now)).update(leased_until=now + lease_length()))
 
 
 def _release(state_id: int, **fields) -> None:

@@ -101,7 +101,7 @@ def policy_version_publish(*, actor: User, document: PolicyDocument, body: str, 
     everyone in the audience must acknowledge it afresh."""
     if not selectors.can_manage_policy(actor, document):
         raise PermissionDenied("Only the web team, administrators and the document's owner publish versions.")
-    document = PolicyDocument.objects.select_for_update().get(pk=document.pk)
+    document = PolicyDocument.objects.select_for_update(of=("self",)).get(pk=document.pk)
     body, approved_by = (body or "").strip(), (approved_by or "").strip()
     committee_reference = (committee_reference or "").strip()
     errors = {}

@@ -78,7 +78,7 @@ def alert_confirm(*, token: str) -> AlertSubscriber:
     except signing.BadSignature:
         raise AlertRefused("This link is not valid. Check you copied all of it, or sign up again.") from None
     topics = list(Topic.objects.filter(pk__in=data.get("t", []), active=True))
-    subscriber = AlertSubscriber.objects.select_for_update().filter(email__iexact=data["e"]).first()
+    subscriber = AlertSubscriber.objects.select_for_update(of=("self",)).filter(email__iexact=data["e"]).first()
     before = sorted(subscriber.topics.values_list("slug", flat=True)) if subscriber else []
     if subscriber is None:
         subscriber = AlertSubscriber.objects.create(email=data["e"], confirmed_at=timezone.now())
@@ -103,7 +103,7 @@ def alert_unsubscribe(*, token: str) -> bool:
         data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
     except signing.BadSignature:
         raise AlertRefused("This unsubscribe link is not valid. Check you copied all of it.") from None
-    subscriber = AlertSubscriber.objects.select_for_update().filter(pk=data.get("s")).first()
+    subscriber = AlertSubscriber.objects.select_for_update(of=("self",)).filter(pk=data.get("s")).first()
     if subscriber is None or _email_key(subscriber.email) != data.get("k"):
         return False
     audit_record(actor=None, action="alerts.unsubscribe", obj=subscriber,

@@ -74,7 +74,7 @@ def publish_sweep(*, now=None) -> dict:
         for post_id in due.values_list("pk", flat=True)[:SWEEP_BATCH]:
             with transaction.atomic():
                 # Locked and checked again: emergency mode or a cancellation may have come first.
-                post = Post.objects.select_for_update().filter(pk=post_id, state=Post.State.SCHEDULED).first()
+                post = Post.objects.select_for_update(of=("self",)).filter(pk=post_id, state=Post.State.SCHEDULED).first()
                 if post is None or selectors.emergency_active() is not None:
                     continue
                 post_start_publishing(post=post)
@@ -106,7 +106,7 @@ def _hold_for_pause(target: PostTarget) -> None:
     """Emergency mode came on while this channel waited: it goes back to waiting, and the post
     is paused once nothing of it is in flight."""
     PostTarget.objects.filter(pk=target.pk).update(state=PostTarget.State.PENDING, queued_at=None, attempt_id=None)
-    post = Post.objects.select_for_update().get(pk=target.post_id)
+    post = Post.objects.select_for_update(of=("self",)).get(pk=target.post_id)
     in_flight = post.targets.filter(state__in=[PostTarget.State.PUBLISHING, PostTarget.State.VERIFYING,
                                                PostTarget.State.PUBLISHED]).exists()
     if post.state == Post.State.PUBLISHING and not in_flight:
@@ -120,7 +120,7 @@ def _hold_for_pause(target: PostTarget) -> None:
 def _claim(target_id: int) -> tuple[str, PostTarget | None]:
     """What this run should do with the target, decided under its row lock. Publishing records
     the intent (a new attempt) here, committed before the platform is called."""
-    target = PostTarget.objects.select_for_update().filter(pk=target_id).first()
+    target = PostTarget.objects.select_for_update(of=("self",)).filter(pk=target_id).first()
     if target is None:
         return "missing", None
     target.post = Post.objects.get(pk=target.post_id)
@@ -238,7 +238,7 @@ def _reconcile(target: PostTarget, client) -> str:
 @transaction.atomic
 def _fresh_attempt(target: PostTarget) -> PostTarget | None:
     """The interrupted attempt did not reach the platform: try again, under the lock."""
-    locked = PostTarget.objects.select_for_update().filter(pk=target.pk, attempt_id=target.attempt_id).first()
+    locked = PostTarget.objects.select_for_update(of=("self",)).filter(pk=target.pk, attempt_id=target.attempt_id).first()
     if locked is None or locked.state not in (PostTarget.State.PUBLISHING, PostTarget.State.VERIFYING):
         return None
     locked.post, locked.channel = target.post, target.channel
@@ -304,7 +304,7 @@ def _hold(target: PostTarget, attempt, reason: str) -> None:
 
 def _settle(post_id: int) -> None:
     """When no channel is still in progress: published, or failed with the reasons told to the author."""
-    post = Post.objects.select_for_update().select_related("author", "service").get(pk=post_id)
+    post = Post.objects.select_for_update(of=("self",)).select_related("author", "service").get(pk=post_id)
     if post.state != Post.State.PUBLISHING:
         return
     targets = list(post.targets.select_related("channel").exclude(state=PostTarget.State.CANCELLED))
@@ -352,9 +352,9 @@ def target_retry(*, actor, target: PostTarget) -> PostTarget:
     """A person checked the channel (the post is not there) and asks for it to be published again."""
     from .services import PostRefused
 
-    target = PostTarget.objects.select_for_update().select_related("post", "channel").get(pk=target.pk)
+    target = PostTarget.objects.select_for_update(of=("self",)).select_related("post", "channel").get(pk=target.pk)
     _require_manager(actor, target)
-    post = Post.objects.select_for_update().get(pk=target.post_id)
+    post = Post.objects.select_for_update(of=("self",)).get(pk=target.post_id)
     if not post.is_emergency and selectors.emergency_active() is not None:
         raise PostRefused("Emergency mode is on: nothing is published until it ends.", code="paused")
     before = target.state
@@ -375,11 +375,11 @@ def target_mark_published(*, actor, target: PostTarget, url: str) -> PostTarget:
     """A person found the post on the channel: record it instead of posting again."""
     from .services import PostRefused
 
-    target = PostTarget.objects.select_for_update().select_related("post", "channel").get(pk=target.pk)
+    target = PostTarget.objects.select_for_update(of=("self",)).select_related("post", "channel").get(pk=target.pk)
     _require_manager(actor, target)
     if not (url or "").startswith(("https://", "http://")):
         raise PostRefused("Give the web address of the post on the channel.", code="url_required")
-    post = Post.objects.select_for_update().get(pk=target.post_id)
+    post = Post.objects.select_for_update(of=("self",)).get(pk=target.post_id)
     before = target.state
     PostTarget.objects.filter(pk=target.pk).update(state=PostTarget.State.PUBLISHED, url=url[:1000],
                                                    published_at=timezone.now(), last_error="")

@@ -34,7 +34,7 @@ class PostRefused(Exception):
 
 def _lock(post: Post) -> Post:
     """The post's row, locked for this transaction, with the caller's in-memory copy refreshed."""
-    locked = Post.objects.select_for_update().get(pk=post.pk)
+    locked = Post.objects.select_for_update(of=("self",)).get(pk=post.pk)
     for field in ("state", "version", "scheduled_at", "mo_approved_version", "mo_requested_at"):
         setattr(post, field, getattr(locked, field))
     return locked
@@ -280,7 +280,7 @@ def post_refer_to_monitoring_officer(*, actor: User, post: Post) -> Post:
                           "block it.", code="not_needed")
     post.mo_requested_at = timezone.now()
     post.save(update_fields=["mo_requested_at", "updated_at"])
-    _audit(actor, "post.refer_monitoring_officer", post)
+    _audit(actor, "post.refer_monitoring_officer", post, {"mo_requested_at": [None, post.mo_requested_at.isoformat()]})
     notify_role(Role.MONITORING_OFFICER, subject=f"A post needs your approval (pre-election period): {post}",
                 body=f"{actor} asks you to approve a post that names people or matters restricted during the "
                      "pre-election period.", url=post.get_absolute_url())
@@ -428,7 +428,7 @@ def emergency_start(*, actor: User, reason: str, message: str = "", channels=())
     if channels and not message.strip():
         raise PostRefused("Write the emergency message, or choose no channels.", code="message_required")
     with transaction.atomic():
-        if EmergencyPause.objects.select_for_update().filter(active=True).exists():
+        if EmergencyPause.objects.select_for_update(of=("self",)).filter(active=True).exists():
             raise PostRefused("Emergency mode is already on.", code="already_paused")
         pause = EmergencyPause.objects.create(reason=reason, message=message, started_by=actor)
         paused = _pause_everything(actor, pause)
@@ -456,9 +456,9 @@ def emergency_start(*, actor: User, reason: str, message: str = "", channels=())
 
 def _pause_everything(actor: User, pause: EmergencyPause) -> int:
     """Scheduled posts, and posts whose channels have not been reached yet, become paused."""
-    scheduled = list(Post.objects.select_for_update().filter(state=Post.State.SCHEDULED, is_emergency=False))
+    scheduled = list(Post.objects.select_for_update(of=("self",)).filter(state=Post.State.SCHEDULED, is_emergency=False))
     # Posts already going out: stop the channels not yet attempted.
-    going = list(Post.objects.select_for_update().filter(state=Post.State.PUBLISHING, is_emergency=False))
+    going = list(Post.objects.select_for_update(of=("self",)).filter(state=Post.State.PUBLISHING, is_emergency=False))
     for post in going:
         stopped = post.targets.filter(state=PostTarget.State.QUEUED).update(state=PostTarget.State.PENDING,
                                                                                queued_at=None)
@@ -475,12 +475,12 @@ def _pause_everything(actor: User, pause: EmergencyPause) -> int:
 def emergency_end(*, actor: User) -> EmergencyPause:
     """Restore the schedule. Posts whose time passed during the pause are held for review, not fired."""
     _require_emergency_role(actor)
-    pause = EmergencyPause.objects.select_for_update().filter(active=True).first()
+    pause = EmergencyPause.objects.select_for_update(of=("self",)).filter(active=True).first()
     if pause is None:
         raise PostRefused("Emergency mode is not on.", code="not_paused")
     now = timezone.now()
     restored = held = 0
-    for post in Post.objects.select_for_update().filter(state=Post.State.PAUSED):
+    for post in Post.objects.select_for_update(of=("self",)).filter(state=Post.State.PAUSED):
         if post.scheduled_at and post.scheduled_at > now:
             changes = _set_state(post, Post.State.SCHEDULED)
             restored += 1

@@ -149,6 +149,8 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     change; 404 for a case outside your scope; 409 when the version given is stale."""
 
     serializer_class = CaseSerializer
+    # The selectors take the id as it comes: only digits reach them (else "abc" was a 500, not a 404).
+    lookup_value_regex = r"[0-9]+"
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "now": timezone.now(), "warning": config.current().sla_warning}

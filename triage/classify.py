@@ -744,6 +744,12 @@ def compile_config(config: ClassifierConfig = DEFAULT_CONFIG) -> _Compiled:
     return compiled
 
 
+def author_influence(followers: int | None, verified: bool, config: "ClassifierConfig | None" = None) -> int:
+    """An author's standing, 0–100, from followers and verification alone (no one mention's engagement)."""
+    m = MentionInput(text="", author_followers=followers, author_verified=verified)
+    return compile_config(config or DEFAULT_CONFIG).influence(m)[0]
+
+
 def classify(m: MentionInput, config: ClassifierConfig = DEFAULT_CONFIG) -> Classification:
     """Classify one mention."""
     return compile_config(config).classify(m)

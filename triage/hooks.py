@@ -6,13 +6,23 @@ from accounts.roles import Role
 from monitoring import privacy
 from monitoring import services as monitoring_services
 
-from . import selectors, services
+from . import classify, config, selectors, services
 
 # New mentions are routed in the transaction that stores them; grown threads are looked at again.
 if services.mentions_route not in monitoring_services.NEW_MENTION_HOOKS:
     monitoring_services.NEW_MENTION_HOOKS.append(services.mentions_route)
 if services.mentions_rethink not in monitoring_services.GROWN_MENTION_HOOKS:
     monitoring_services.GROWN_MENTION_HOOKS.append(services.mentions_rethink)
+# Authors are scored as they are stored, under the influence thresholds in force.
+
+
+def _author_scorer():
+    classifier = config.current().classifier
+    return lambda followers, verified: classify.author_influence(followers, verified, classifier)
+
+
+if not monitoring_services.AUTHOR_INFLUENCE:
+    monitoring_services.AUTHOR_INFLUENCE.append(_author_scorer)
 # Data protection: cases being worked on keep their mentions; purged or erased mentions take
 # the cases they opened with them; a subject-access export includes the author's cases.
 privacy.RETENTION_HOLDS.append(selectors.mentions_held)

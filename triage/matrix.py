@@ -260,7 +260,10 @@ def _compile_rule(rule: Rule) -> _CompiledRule:
     if errors:
         raise ValueError(f"Rule '{rule.name}': {' '.join(errors)}")
     checks = []
-    for key, value in rule.conditions.items():
+    # In the order CONDITIONS lists them, not the stored order (PostgreSQL's jsonb sorts keys),
+    # so the explanation reads the same on every database.
+    for key in sorted(rule.conditions, key=list(CONDITIONS).index):
+        value = rule.conditions[key]
         kind, test, _say = CONDITIONS[key]
         if key == "keywords_any":
             matcher = PhraseMatcher()

@@ -3,10 +3,11 @@ data, cases with their timeline, canned replies and the FOI register."""
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 
 from accounts.models import Service
+from monitoring.fields import ExactCharField, ExactTextField
 from monitoring.models import Mention
 
 from . import classify, clock, matrix
@@ -223,6 +224,13 @@ class ServiceTopic(models.Model):
             raise ValidationError({"phrases": errors})
 
 
+# States in which a case is on the working queue (the dashboard's default "open" filter).
+WORKING_STATES = ("new", "acknowledged", "in_progress", "with_service", "responded")
+# Priority as a number, highest last: the "priority" sort of the queue, and its index.
+PRIORITY_RANK = models.Case(*[models.When(priority=p, then=models.Value(i)) for i, p in enumerate(matrix.PRIORITIES)],
+                            default=models.Value(0), output_field=models.IntegerField())
+
+
 class Case(models.Model):
     """Work on a mention (and later mentions of the same conversation)."""
 
@@ -283,6 +291,18 @@ class Case(models.Model):
                          name="case_open_conversation"),
             models.Index(fields=["sla_due_at"], condition=Q(sla_stopped_at__isnull=True, sla_breached_at__isnull=True),
                          name="case_sla_watch"),
+            # The working queue in each of its orders, so a page reads its rows in order and stops,
+            # however many cases are open; and the queue counts as index-only scans.
+            # (An ascending PostgreSQL index puts nulls last, as the queue's SLA order does.)
+            models.Index(fields=["sla_due_at", "-opened_at", "-id"], condition=Q(state__in=WORKING_STATES),
+                         name="case_working_sla"),
+            models.Index(fields=["-opened_at", "-id"], condition=Q(state__in=WORKING_STATES),
+                         name="case_working_newest"),
+            models.Index(PRIORITY_RANK.desc(), F("sla_due_at"), F("id").desc(),
+                         condition=Q(state__in=WORKING_STATES), name="case_working_priority"),
+            models.Index(fields=["route", "service"],
+                         include=["id", "state", "sla_due_at", "sla_stopped_at", "assignee"],
+                         condition=Q(state__in=WORKING_STATES), name="case_working_counts"),
         ]
 
     def __str__(self):
@@ -368,9 +388,9 @@ class FoiRequest(models.Model):
         WEB_PAGE = "web_page", "Published on a web page linked in a reply"
 
     case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="foi")
-    requester = models.CharField(max_length=300, blank=True, help_text="The requester's name.")
+    requester = ExactCharField(max_length=300, blank=True, help_text="The requester's name.")
     correspondence_address = models.CharField(max_length=500, blank=True)
-    request_text = models.TextField()
+    request_text = ExactTextField()
     valid = models.BooleanField(default=False)
     validity_reason = models.CharField(max_length=500, blank=True)
     received_at = models.DateTimeField()

@@ -234,7 +234,6 @@ def mentions_route(mention_ids: Sequence[int]) -> int:
             open_cases.setdefault((case.platform, case.conversation_id), case)
 
     new_cases, raised, routings, events, fois, told = [], {}, [], [], [], []
-    authors: dict[int, Author] = {}
     for mention, c, d in zip(mentions, classifications, decisions, strict=True):
         received = _received(mention)
         service_id = service_ids.get(c.service)
@@ -261,9 +260,6 @@ def mentions_route(mention_ids: Sequence[int]) -> int:
                     raised[case.pk] = case
                 told.append((case, d.notify))
         routings.append(_routing(mention, c, d, service_id=service_id, case=case, now=now))
-        if mention.author.influence != c.influence:
-            mention.author.influence = c.influence
-            authors[mention.author_id] = mention.author
 
     Case.objects.bulk_create(new_cases, batch_size=BATCH)
     if raised:
@@ -271,8 +267,6 @@ def mentions_route(mention_ids: Sequence[int]) -> int:
     MentionRouting.objects.bulk_create(routings, batch_size=BATCH)
     CaseEvent.objects.bulk_create(events, batch_size=BATCH)
     FoiRequest.objects.bulk_create(fois, batch_size=BATCH)
-    if authors:
-        Author.objects.bulk_update(list(authors.values()), ["influence"], batch_size=BATCH)
     _share_with_leading_members(told)
     _tell(_group_by_role(told), subject="New on the dashboard")
     return len(routings)
@@ -772,7 +766,7 @@ def rule_save(*, actor, rule: Rule | None = None, **fields) -> Rule:
         rule = Rule()
         before = {}
     else:
-        rule = Rule.objects.select_for_update().get(pk=rule.pk)
+        rule = Rule.objects.select_for_update(of=("self",)).get(pk=rule.pk)
         before = snapshot(rule, RULE_FIELDS)
     for key, value in fields.items():
         setattr(rule, key, value)
@@ -808,7 +802,7 @@ def canned_reply_save(*, actor, reply: CannedReply | None = None, **fields) -> C
     if unknown:
         raise ValueError(f"{', '.join(sorted(unknown))} cannot be set on a standard reply")
     created = reply is None
-    reply = CannedReply() if created else CannedReply.objects.select_for_update().get(pk=reply.pk)
+    reply = CannedReply() if created else CannedReply.objects.select_for_update(of=("self",)).get(pk=reply.pk)
     before = {} if created else snapshot(reply, CANNED_FIELDS)
     for key, value in fields.items():
         setattr(reply, key, value)

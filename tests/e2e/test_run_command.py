@@ -16,6 +16,8 @@ from tests.e2e.test_stack import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.processes
+POLL_INTERVAL = 5  # seconds: the shortest interval the product allows
+SLACK = 3  # the poll task's own run time on a shared machine
 
 
 def test_run_serves_the_demo_and_the_worker_runs_the_webs_tasks(tmp_path):
@@ -23,7 +25,7 @@ def test_run_serves_the_demo_and_the_worker_runs_the_webs_tasks(tmp_path):
     env = {k: v for k, v in os.environ.items()
            if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE")}
     env.update({"PORT": str(port), "SIMULATOR_PORT": str(sim_port), "VAR_DIR": str(tmp_path / "var"),
-                "PYTHONUNBUFFERED": "1"})
+                "PYTHONUNBUFFERED": "1", "POLL_INTERVAL_SECONDS": str(POLL_INTERVAL)})
     log = open(tmp_path / "run.log", "w+")
     proc = subprocess.Popen([sys.executable, "run.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
@@ -43,9 +45,9 @@ def test_run_serves_the_demo_and_the_worker_runs_the_webs_tasks(tmp_path):
         session = requests.Session()
         for _ in range(60):
             try:
-                page = session.get(f"{base}/", timeout=5)
+                page = session.get(f"{base}/", timeout=30)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.5)
         assert page.url.startswith(f"{base}/sign-in/") and "govuk-template" in page.text
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
@@ -69,6 +71,19 @@ def test_run_serves_the_demo_and_the_worker_runs_the_webs_tasks(tmp_path):
             time.sleep(0.5)
         else:
             pytest.fail("the worker did not run the task queued by the web process\n" + output())
+        # A post injected into the simulator appears in the mentions view within one poll interval.
+        text = f"@KingsmereBC the bins on Elm Grove were missed again {time.time():.0f}"
+        subprocess.run([sys.executable, "-m", "platforms.simulator", "inject", "--platform", "x", "--text", text,
+                        "--url", f"http://127.0.0.1:{sim_port}"], cwd=ROOT, env=env, check=True,
+                       capture_output=True)
+        injected = time.monotonic()
+        while time.monotonic() - injected < POLL_INTERVAL + SLACK:
+            if "Elm Grove were missed again" in session.get(f"{base}/mentions/?q=Elm+Grove+were+missed").text:
+                break
+            time.sleep(0.25)
+        else:
+            pytest.fail("the injected post did not appear within one poll interval\n" + output())
+        print(f"injected post seen after {time.monotonic() - injected:.1f} s (poll interval {POLL_INTERVAL} s)")
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         try:

@@ -110,3 +110,29 @@ def test_registry_channels_without_a_client_have_no_connect_button(staff, servic
                                     service=services["communications"])
     page = client_for(staff[Role.WEB_TEAM]).get(f"/channels/{flickr.pk}/").content.decode()
     assert "/connect/" not in page
+
+
+def test_the_mentions_page_and_api_use_a_fixed_number_of_queries(staff, channels, client_for,
+                                                                 django_assert_max_num_queries):
+    client = client_for(staff[Role.WEB_TEAM])
+    api = APIClient()
+    api.force_authenticate(staff[Role.WEB_TEAM])
+    store(channels["libraries"], *[item(n, author=f"a{n}") for n in range(3)])
+    with django_assert_max_num_queries(40) as few:
+        client.get("/mentions/")
+    with django_assert_max_num_queries(40) as few_api:
+        api.get("/api/mentions/")
+    store(channels["libraries"], *[item(n, author=f"a{n}") for n in range(3, 40)])
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get("/mentions/")
+    with django_assert_max_num_queries(len(few_api.captured_queries)):
+        api.get("/api/mentions/")
+
+
+def test_a_nul_in_a_search_is_answered_not_an_error(staff, channels):
+    store(channels["libraries"], item(1, text="before\x00after"))
+    client = APIClient()
+    client.force_authenticate(staff[Role.WEB_TEAM])
+    response = client.get("/api/mentions/", {"q": "e\x00a"})
+    assert response.status_code == 200
+    assert [m["text"] for m in response.json()["results"]] == ["before\x00after"]

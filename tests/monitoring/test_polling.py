@@ -114,3 +114,10 @@ def test_engagement_growth_updates_known_mentions(polled):
     PollState.objects.filter(pk=polled.pk).update(not_before=None)
     poll_run(state_id=polled.pk, client=ScriptedClient([page([item(1, replies=30)], "c2")]))
     assert Mention.objects.get().replies == 30
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "\uffff0 is not NUL", "\uffff\x00\uffff\uffff0", "plain"])
+def test_nul_and_the_escape_character_round_trip_and_can_be_searched(polled, text):
+    poll_run(state_id=polled.pk, client=ScriptedClient([page([item(1, text=text)], "c1")]))
+    assert Mention.objects.get().text == text
+    assert Mention.objects.filter(text__contains=text).count() == 1

@@ -1,0 +1,41 @@
+"""The query shapes chosen for the dashboard at scale (docs/performance.md) keep their meaning:
+text search by mention text or author handle, the case's mentions, the priority order."""
+import pytest
+
+from accounts.roles import Role
+from triage import selectors
+from triage.models import Case
+
+pytestmark = pytest.mark.django_db
+
+
+def test_search_finds_a_case_by_its_text_or_its_author_and_keeps_other_filters(post, case_of, staff):
+    by_text = case_of(post("The pothole on Mill Lane is back", author="resident1"))
+    by_author = case_of(post("Bins missed again", author="millwatcher"))
+    case_of(post("Lovely park", author="someone"))
+    closed = case_of(post("Mill Lane flooding", author="other"))
+    Case.objects.filter(pk=closed.pk).update(state=Case.State.CLOSED)
+    user = staff[Role.WEB_TEAM]
+
+    def found(**filters):
+        return set(selectors.case_list(user=user, filters=filters).values_list("pk", flat=True))
+
+    assert found(q="mill", status="all") == {by_text.pk, by_author.pk, closed.pk}
+    assert found(q="MILL") - {closed.pk} == found(q="mill")  # open cases by default
+    assert found(q="mill", platform="facebook") == set()
+
+
+def test_the_case_page_lists_the_opening_mention_and_those_that_joined(post, case_of):
+    first = post("Still no bin collection on Elm Road", conversation_id="t1")
+    later = post("Same on our street", conversation_id="t1", kind="reply")
+    case = case_of(first)
+    assert case_of(later) == case
+    assert list(selectors.case_mentions(case)) == [first, later]
+
+
+def test_priority_order_is_highest_first_then_soonest_due(post, case_of, staff):
+    cases = [case_of(post(f"Question {i} about libraries")) for i in range(4)]
+    for case, priority in zip(cases, ["low", "urgent", "normal", "high"], strict=True):
+        Case.objects.filter(pk=case.pk).update(priority=priority, state=Case.State.NEW)
+    ordered = selectors.case_list(user=staff[Role.WEB_TEAM], filters={"sort": "priority"})
+    assert list(ordered.values_list("priority", flat=True)) == ["urgent", "high", "normal", "low"]
