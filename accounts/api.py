@@ -65,9 +65,13 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         filters = {k: self.request.query_params.get(k) for k in ("platform", "service", "kind", "status", "q")}
         return selectors.channel_list(user=self.request.user, filters=filters)
 
-    def perform_create(self, serializer):
-        if not selectors.can_add_channel(self.request.user):
+    def create(self, request, *args, **kwargs):
+        # Who may add comes before what they sent: a refusal is a 403 whatever the input.
+        if not selectors.can_add_channel(request.user):
             raise PermissionDenied("Only the web team adds channels to the registry.")
+        return super().create(request, *args, **kwargs)
+
+    def perform_create(self, serializer):
         serializer.instance = services.channel_create(actor=self.request.user, **serializer.validated_data)
 
     def perform_update(self, serializer):

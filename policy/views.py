@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
 from accounts.requests import request_blocker
+from accounts.roles import Role
 
 from . import selectors, services
 from .forms import AcknowledgeForm, PolicyVersionForm, TrainingCompletionForm
@@ -189,8 +190,9 @@ def _recordable_people(viewer):
 @require_http_methods(["GET", "POST"])
 def training_record(request):
     people = _recordable_people(request.user)
-    if not request.user.has_role(*selectors.MANAGE_POLICIES) and not selectors.training_services(
-            viewer=request.user).exists():
+    # The same people as can_record_training: the monitoring officer sees training but does not record it.
+    if not request.user.has_role(*selectors.MANAGE_POLICIES) and not (
+            request.user.has_role(Role.HEAD_OF_SERVICE) and selectors.training_services(viewer=request.user).exists()):
         raise PermissionDenied("Only the web team, administrators and heads of service record training.")
     initial = {"user": request.GET.get("user")} if request.GET.get("user", "").isdigit() else {}
     form = TrainingCompletionForm(request.POST or None, people=people, initial=initial)

@@ -307,6 +307,8 @@ def emergency(request):
 @login_required
 @require_POST
 def emergency_end(request):
+    _require(request.user.has_role(*selectors.EMERGENCY_ROLES), "Only communications officers and the web team can "
+                                                                "use emergency mode.")
     try:
         pause = services.emergency_end(actor=request.user)
     except services.PostRefused as exc:

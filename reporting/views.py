@@ -89,6 +89,9 @@ def publishing(request):
 @login_required
 @require_POST
 def run_create(request):
+    if not can_see_reports(request.user):
+        raise PermissionDenied("Reports are for the web team, communications officers, heads of service and "
+                               "service editors.")
     form = CommitteeReportForm(request.POST)
     if not form.is_valid():
         messages.error(request, "The report's period was not understood. Choose the period again.")

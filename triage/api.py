@@ -283,12 +283,19 @@ class RuleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         if not selectors.can_edit_rules(self.request.user):
             raise PermissionDenied("Only the web team and administrators change the escalation matrix.")
 
-    def perform_create(self, serializer):
+    # Who may change comes before what they sent: a refusal is a 403 whatever the input.
+    def create(self, request, *args, **kwargs):
         self._editor()
+        return super().create(request, *args, **kwargs)
+
+    def update(self, request, *args, **kwargs):
+        self._editor()
+        return super().update(request, *args, **kwargs)
+
+    def perform_create(self, serializer):
         serializer.instance = self._save(None, serializer.validated_data)
 
     def perform_update(self, serializer):
-        self._editor()
         serializer.instance = self._save(serializer.instance, serializer.validated_data)
 
     def _save(self, rule, data):
