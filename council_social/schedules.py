@@ -11,6 +11,7 @@ SCHEDULES: dict[str, tuple[str, int, dict]] = {
     "Retention purge": ("monitoring.retention_purge", 3600, {}),
     "Publish due posts": ("publishing.sweep", 60, {}),
     "SLA watch": ("triage.sla_watch", 300, {}),
+    "Case notices": ("triage.case_notices", 60, {}),
     "FOI answer reminders": ("triage.foi_reminders", 3600, {}),
     "Channel housekeeping audit (daily)": ("accounts.housekeeping_audit", 86400, {}),
     "Policy annual review reminders (daily)": ("policy.review_reminders", 86400, {}),

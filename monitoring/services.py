@@ -7,25 +7,35 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Channel, ChannelConnection
 from accounts.notifications import notify_role
 from accounts.roles import Role
 from platforms.base import (
-    AuthError, InvalidRequest, Item, MalformedPayload, NotSupported, Page, PlatformError, RateLimited,
-    TransientError, backoff_seconds,
+    AuthError,
+    InvalidRequest,
+    Item,
+    MalformedPayload,
+    NotSupported,
+    Page,
+    PlatformError,
+    RateLimited,
+    TransientError,
+    backoff_seconds,
 )
 from platforms.base import Author as ItemAuthor
 
+from . import bulk
 from .models import Author, ChannelMetricSnapshot, Mention, PollState, Quarantine, RawPayload
 
 log = logging.getLogger(__name__)
 
 BATCH = 500
-# Functions called with the ids of new mentions, inside the page's transaction (triage routes them),
-# and with the ids of known mentions whose replies or reshares grew.
+# Functions called with the new mentions (saved, their author and channel attached), inside the
+# page's transaction (triage routes them), and with the ids of known mentions whose replies or
+# reshares grew.
 NEW_MENTION_HOOKS: list = []
 GROWN_MENTION_HOOKS: list = []
 # A function returning, once per batch, a scorer of (followers, verified) → an author's influence
@@ -54,8 +64,9 @@ class CursorMoved(Exception):
     """Another poll advanced the cursor first: this page's work is discarded."""
 
 
-def _upsert_authors(items: list[Item]) -> dict[tuple[str, str], int]:
-    """Create or refresh the authors of these items; return (platform, external id) → pk."""
+def _upsert_authors(items: list[Item]) -> dict[tuple[str, str], Author]:
+    """Create or refresh the authors of these items (one statement); return (platform, external
+    id) → the author, with its pk."""
     latest = {}
     for item in items:
         latest[(item.platform, item.author.external_id)] = item.author
@@ -64,18 +75,10 @@ def _upsert_authors(items: list[Item]) -> dict[tuple[str, str], int]:
                    followers=a.followers, verified=a.verified, profile_url=a.profile_url[:500],
                    influence=score(a.followers, a.verified))
             for (p, _), a in latest.items()]
-    Author.objects.bulk_create(
-        rows, batch_size=BATCH, update_conflicts=True, unique_fields=["platform", "external_id"],
-        update_fields=["handle", "display_name", "followers", "verified", "profile_url", "influence", "updated_at"],
-    )
-    by_key = {(r.platform, r.external_id): r.pk for r in rows if r.pk}
-    missing = [k for k in latest if k not in by_key]
-    if missing:  # databases that do not return ids from an upsert
-        for platform in {p for p, _ in missing}:
-            ids = [e for p, e in missing if p == platform]
-            by_key.update({(platform, e): pk for e, pk in Author.objects.filter(
-                platform=platform, external_id__in=ids).values_list("external_id", "pk")})
-    return by_key
+    bulk.upsert(Author, rows, unique_fields=["platform", "external_id"],
+                update_fields=["handle", "display_name", "followers", "verified", "profile_url", "influence",
+                               "updated_at"])
+    return {(r.platform, r.external_id): r for r in rows}
 
 
 def _relax_commit() -> None:
@@ -129,30 +132,22 @@ def ingest_items(*, channel: Channel, items: list[Item], raw: RawPayload | None)
     authors = _upsert_authors(list(unique.values()))
     new = [
         Mention(platform=platform, external_id=i.external_id[:300], channel=channel, kind=i.kind,
-                author_id=authors[(i.platform, i.author.external_id)], text=i.text, url=i.url[:1000],
+                author=authors[(i.platform, i.author.external_id)], text=i.text, url=i.url[:1000],
                 posted_at=i.posted_at, conversation_id=i.conversation_id[:300],
                 in_reply_to_id=i.in_reply_to_id[:300], likes=i.likes, replies=i.replies, reshares=i.reshares,
                 raw_payload=raw)
         for i in unique.values() if i.external_id not in existing
     ]
-    try:
-        with transaction.atomic():
-            Mention.objects.bulk_create(new, batch_size=BATCH)
-    except IntegrityError:
-        # Another poll stored some of them at the same moment: keep only what is still new.
-        taken = set(Mention.objects.filter(platform=platform, external_id__in=[m.external_id for m in new])
-                    .values_list("external_id", flat=True))
-        new = [m for m in new if m.external_id not in taken]
-        for m in new:
-            m.pk = None
-        Mention.objects.bulk_create(new, batch_size=BATCH)
+    # Another poll may store some of them at the same moment: those are left out.
+    new = bulk.insert(Mention, new, skip_conflicts=True)
     result.created += len(new)
     result.duplicates += len(unique) - len(new)
     result.new_ids = [m.pk for m in new]
     if existing:
         _refresh_engagement(unique, existing)
-    for hook in NEW_MENTION_HOOKS:
-        hook(result.new_ids)
+    if new:
+        for hook in NEW_MENTION_HOOKS:
+            hook(new)
     return result
 
 
@@ -169,7 +164,7 @@ def _refresh_engagement(items: dict[str, Item], existing: dict[str, int]) -> Non
             mention.likes, mention.replies, mention.reshares = item.likes, item.replies, item.reshares
             changed.append(mention)
     if changed:
-        Mention.objects.bulk_update(changed, ["likes", "replies", "reshares"], batch_size=BATCH)
+        bulk.update(Mention, changed, ["likes", "replies", "reshares"])
     if grown:
         for hook in GROWN_MENTION_HOOKS:
             hook(grown)
@@ -434,19 +429,19 @@ def connections_maintain(*, now, refresh_within: timedelta, warn_within: timedel
     refreshed = warned = 0
     expiring = ChannelConnection.objects.select_related("channel", "channel__service").filter(
         needs_reauth=False, expires_at__isnull=False, expires_at__lte=now + warn_within)
-    for connection in expiring:
-        if connection.refresh_token and connection.expires_at <= now + refresh_within:
-            if refresh_connection(connection=connection):
+    for conn in expiring:
+        if conn.refresh_token and conn.expires_at <= now + refresh_within:
+            if refresh_connection(connection=conn):
                 refreshed += 1
                 continue
-        if not connection.refresh_token or connection.expires_at <= now + refresh_within:
-            if connection.expiry_warned_at and connection.expiry_warned_at > now - timedelta(days=1):
+        if not conn.refresh_token or conn.expires_at <= now + refresh_within:
+            if conn.expiry_warned_at and conn.expiry_warned_at > now - timedelta(days=1):
                 continue
-            notify_role(Role.WEB_TEAM, subject=f"{connection.channel} must be reconnected soon",
-                        body=f"Its token expires at {timezone.localtime(connection.expires_at):%d %b %Y %H:%M} "
+            notify_role(Role.WEB_TEAM, subject=f"{conn.channel} must be reconnected soon",
+                        body=f"Its token expires at {timezone.localtime(conn.expires_at):%d %b %Y %H:%M} "
                              "and cannot be refreshed automatically. Connect the channel again before then.",
-                        url=connection.channel.get_absolute_url())
-            ChannelConnection.objects.filter(pk=connection.pk).update(expiry_warned_at=now)
+                        url=conn.channel.get_absolute_url())
+            ChannelConnection.objects.filter(pk=conn.pk).update(expiry_warned_at=now)
             warned += 1
     return {"refreshed": refreshed, "warned": warned}
 

@@ -414,3 +414,20 @@ class FoiRequest(models.Model):
 
     def __str__(self):
         return f"FOI {self.pk} ({self.case})"
+
+
+class CaseNotice(models.Model):
+    """Who is to be told of cases that routing opened or raised, written in the transaction that
+    stored them. services.case_notices_send sends what has gathered, merged: one message per
+    subject, role and service, however many pages arrived in the meantime."""
+
+    subject = models.CharField(max_length=200)
+    # [[role, service id or null, [case ids]], ...]
+    groups = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.subject} ({self.created_at:%Y-%m-%d %H:%M})"

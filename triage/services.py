@@ -4,6 +4,7 @@ notifications after commit."""
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -18,7 +19,8 @@ from accounts.models import Service, User
 from accounts.notifications import notify
 from accounts.roles import Role
 from accounts.selectors import staff_with_role
-from monitoring.models import Author, Mention
+from monitoring import bulk
+from monitoring.models import Mention
 from platforms.base import PlatformError
 
 from . import classify, clock, config, matrix, selectors
@@ -26,6 +28,7 @@ from .models import (
     CannedReply,
     Case,
     CaseEvent,
+    CaseNotice,
     FoiRequest,
     MentionRouting,
     NotifyRole,
@@ -34,6 +37,7 @@ from .models import (
     Rule,
 )
 
+log = logging.getLogger(__name__)
 BATCH = 500
 State = Case.State
 Kind = CaseEvent.Kind
@@ -98,6 +102,54 @@ def _tell(groups: dict[tuple[str, int | None], list[Case]], *, subject: str) -> 
                    body=_summary(cases), url=url)
 
     transaction.on_commit(send)
+
+
+def _notice(groups: dict[tuple[str, int | None], list[Case]], *, subject: str) -> None:
+    """Keep who is to be told of these (saved) cases, in the caller's transaction; after commit,
+    queue the task that sends what has gathered (the beat schedule sends it too, should the
+    queueing fail)."""
+    rows = [[role, service_id, [c.pk for c in cases]] for (role, service_id), cases in groups.items() if cases]
+    if not rows:
+        return
+    CaseNotice.objects.create(subject=subject[:200], groups=rows)
+    transaction.on_commit(_queue_notices_send)
+
+
+def _queue_notices_send() -> None:
+    from .tasks import case_notices
+
+    try:
+        case_notices.delay()
+    except Exception:  # the broker is away: the beat schedule's run sends them
+        log.warning("Could not queue triage.case_notices; the next scheduled run sends the notices", exc_info=True)
+
+
+def case_notices_send(*, limit: int = 1000) -> int:
+    """Send the notices that have gathered: for each subject, role and service, one message
+    listing every case that came in since the last run. Runs in one transaction; two runs at
+    once take different notices. Returns the number of (role, service) messages."""
+    with transaction.atomic():
+        notices = list(CaseNotice.objects.select_for_update(skip_locked=True).order_by("pk")[:limit])
+        if not notices:
+            return 0
+        merged: dict[tuple[str, str, int | None], dict[int, None]] = defaultdict(dict)
+        for notice in notices:
+            for role, service_id, case_ids in notice.groups:
+                merged[(notice.subject, role, service_id)].update(dict.fromkeys(case_ids))
+        wanted = {pk for ids in merged.values() for pk in ids}
+        cases = Case.objects.select_related("mention").in_bulk(wanted)  # erased meanwhile: gone
+        sent = 0
+        for (subject, role, service_id), ids in merged.items():
+            found = [cases[pk] for pk in ids if pk in cases]
+            if not found:
+                continue
+            url = found[0].get_absolute_url() if len(found) == 1 else reverse("case_list")
+            notify(users=_role_users(role, service_id),
+                   subject=f"{subject}: {len(found)} case{'s' if len(found) != 1 else ''}",
+                   body=_summary(found), url=url)
+            sent += 1
+        CaseNotice.objects.filter(pk__in=[n.pk for n in notices]).delete()
+    return sent
 
 
 def _tell_users(users: Iterable[User | None], *, subject: str, body: str, url: str) -> None:
@@ -206,15 +258,22 @@ CASE_ROUTING_FIELDS = ["route", "priority", "rule_name", "explanation", "sla_pol
                        "version", "updated_at"]
 
 
-@transaction.atomic
-def mentions_route(mention_ids: Sequence[int]) -> int:
-    """Classify and route new mentions (monitoring's NEW_MENTION_HOOKS, inside the page's
-    transaction): a routing per mention and a case per mention, or the mention joins the open
-    case of its conversation. A fixed number of queries per batch. Returns the number routed."""
-    if not mention_ids:
+@transaction.atomic(savepoint=False)  # inside the page's transaction: all or nothing with it
+def mentions_route(mentions: Sequence[Mention] | Sequence[int]) -> int:
+    """Classify and route new mentions: a routing per mention and a case per mention, or the
+    mention joins the open case of its conversation. A fixed number of queries per batch.
+    Returns the number routed.
+
+    Monitoring's NEW_MENTION_HOOKS call it inside the page's transaction with the mentions it
+    has just stored (their author and channel attached, so nothing is read back). Given ids,
+    it loads them and skips any already routed."""
+    if not mentions:
         return 0
-    mentions = list(Mention.objects.filter(pk__in=list(mention_ids), routing__isnull=True)
-                    .select_related("author", "channel", "channel__service").order_by("posted_at", "pk"))
+    if isinstance(mentions[0], Mention):
+        mentions = sorted(mentions, key=lambda m: (m.posted_at, m.pk))
+    else:
+        mentions = list(Mention.objects.filter(pk__in=list(mentions), routing__isnull=True)
+                        .select_related("author", "channel", "channel__service").order_by("posted_at", "pk"))
     if not mentions:
         return 0
     cfg = config.current()
@@ -229,7 +288,7 @@ def mentions_route(mention_ids: Sequence[int]) -> int:
     open_cases: dict[tuple[str, str], Case] = {}
     if conversations:
         found = (Case.objects.filter(platform__in={m.platform for m in mentions}, conversation_id__in=conversations)
-                 .exclude(state=State.CLOSED).select_related("mention").order_by("opened_at", "pk"))
+                 .exclude(state=State.CLOSED).order_by("opened_at", "pk"))
         for case in found:
             open_cases.setdefault((case.platform, case.conversation_id), case)
 
@@ -261,18 +320,18 @@ def mentions_route(mention_ids: Sequence[int]) -> int:
                 told.append((case, d.notify))
         routings.append(_routing(mention, c, d, service_id=service_id, case=case, now=now))
 
-    Case.objects.bulk_create(new_cases, batch_size=BATCH)
+    bulk.insert(Case, new_cases)
     if raised:
-        Case.objects.bulk_update(list(raised.values()), CASE_ROUTING_FIELDS, batch_size=BATCH)
-    MentionRouting.objects.bulk_create(routings, batch_size=BATCH)
-    CaseEvent.objects.bulk_create(events, batch_size=BATCH)
-    FoiRequest.objects.bulk_create(fois, batch_size=BATCH)
+        bulk.update(Case, list(raised.values()), CASE_ROUTING_FIELDS)
+    bulk.insert(MentionRouting, routings)
+    bulk.insert(CaseEvent, events)
+    bulk.insert(FoiRequest, fois)
     _share_with_leading_members(told)
-    _tell(_group_by_role(told), subject="New on the dashboard")
+    _notice(_group_by_role(told), subject="New on the dashboard")
     return len(routings)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def mentions_rethink(mention_ids: Sequence[int]) -> int:
     """Look again at routed mentions whose threads grew (monitoring's GROWN_MENTION_HOOKS): a
     routing only ever goes up, and takes its open case with it. Returns the number raised."""
@@ -324,7 +383,7 @@ def mentions_rethink(mention_ids: Sequence[int]) -> int:
     CaseEvent.objects.bulk_create(events, batch_size=BATCH)
     FoiRequest.objects.bulk_create(fois, batch_size=BATCH, ignore_conflicts=True)
     _share_with_leading_members(told)
-    _tell(_group_by_role(told), subject="Raised as its thread grew")
+    _notice(_group_by_role(told), subject="Raised as its thread grew")
     return len(cases)
 
 

@@ -14,3 +14,9 @@ def sla_watch() -> dict:
 def foi_reminders() -> int:
     """Hourly: remind about FOI answers falling due."""
     return services.foi_reminders_send()
+
+
+@shared_task(name="triage.case_notices", acks_late=True, ignore_result=True)
+def case_notices() -> int:
+    """Queued after each page that opened or raised cases, and every minute: tell people."""
+    return services.case_notices_send()

@@ -11,7 +11,7 @@ from accounts.models import Notification
 from accounts.roles import Role
 from monitoring.models import Author, Mention
 from triage import services
-from triage.models import Case, CaseEvent, FoiRequest, MentionRouting
+from triage.models import Case, CaseEvent, CaseNotice, FoiRequest, MentionRouting
 
 pytestmark = pytest.mark.django_db
 
@@ -199,9 +199,17 @@ def test_a_mention_routed_twice_is_routed_once(post):
 
 
 def test_the_roles_a_rule_names_are_told_after_commit(post, staff, services, django_capture_on_commit_callbacks,
-                                                      mailoutbox):
+                                                      mailoutbox, monkeypatch):
+    from triage import tasks
+    from triage.services import case_notices_send
+
+    queued = []
+    monkeypatch.setattr(tasks.case_notices, "delay", lambda: queued.append(1))
     with django_capture_on_commit_callbacks(execute=True):
         post("My bin wasn't collected again, can you sort it please?")
+    assert queued == [1] and not Notification.objects.exists()  # the page's commit queues the sending
+    with django_capture_on_commit_callbacks(execute=True):  # email after the sending's commit
+        assert case_notices_send() == 1
     told = Notification.objects.filter(user=staff[Role.CUSTOMER_SERVICES])
     assert told.count() == 1 and "New on the dashboard: 1 case" in told.get().subject
     assert [m.to for m in mailoutbox] == [[staff[Role.CUSTOMER_SERVICES].email]]
@@ -224,6 +232,7 @@ def test_nothing_is_told_when_the_page_is_rolled_back(channels, staff, django_ca
             raise RuntimeError("the cursor moved")
     assert not callbacks and not Mention.objects.filter(external_id="rb1").exists()
     assert not Notification.objects.exists() and not CaseEvent.objects.exists()
+    assert not CaseNotice.objects.exists()
 
 
 def test_mentions_api_items_carry_route_service_and_rule(post, staff, client_for):
