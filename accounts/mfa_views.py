@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -17,7 +18,18 @@ from . import mfa
 from .oidc import sso_enabled
 
 
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form without autofocus: the page opens at its top, so keyboard and screen
+    reader users meet the skip link, the heading and the introduction first (GOV.UK pages do not
+    move focus on load)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].widget.attrs.pop("autofocus", None)
+
+
 class SignInView(auth_views.LoginView):
+    authentication_form = SignInForm
     redirect_authenticated_user = True
 
     def get_context_data(self, **kwargs):

@@ -57,19 +57,22 @@ class AssignForm(VersionedForm):
 
 class NoteForm(forms.Form):
     text = forms.CharField(label="Internal note", max_length=5000, widget=forms.Textarea(attrs={"rows": 3}),
-                           help_text="Only staff see notes. Nothing is posted.")
+                           help_text="Only staff see notes. Nothing is posted.",
+                           error_messages={"required": "Write the note"})
 
 
 class HandOverForm(VersionedForm):
     service = forms.ModelChoiceField(queryset=Service.objects.order_by("name"), label="Hand over to",
-                                     empty_label="Choose a service")
+                                     empty_label="Choose a service",
+                                     error_messages={"required": "Choose the service to hand the case to"})
     note = forms.CharField(required=False, max_length=2000, label="What the service needs to know",
                            widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class EscalateForm(VersionedForm):
     reason = forms.CharField(label="Why it needs communications", max_length=2000,
-                             widget=forms.Textarea(attrs={"rows": 2}))
+                             widget=forms.Textarea(attrs={"rows": 2}),
+                             error_messages={"required": "Say why the case needs communications"})
     tell_head_of_service = forms.BooleanField(required=False, label="Tell the head of the case's service")
     councillors = forms.ModelMultipleChoiceField(
         queryset=None, required=False, widget=forms.CheckboxSelectMultiple, label="Tell leading members",
@@ -107,7 +110,8 @@ class ReplyForm(VersionedForm):
 
 class PrivateChannelForm(VersionedForm):
     note = forms.CharField(label="Where the conversation went", max_length=2000,
-                           help_text="For example: direct message, email to the resident, phone call.")
+                           help_text="For example: direct message, email to the resident, phone call.",
+                           error_messages={"required": "Say where the conversation went"})
 
 
 class CloseForm(VersionedForm):

@@ -1,0 +1,117 @@
+"""The checks of the browser tests can fail. Real pages of the live server, served with their real
+Content-Security-Policy, are altered on the way to the browser (Playwright's request routing):
+known accessibility faults are reported by axe with their WCAG criteria and fixes; an inline
+script blocked by the CSP fails the page, and so do a script error, a console error and a page
+visited without a check."""
+import re
+
+import pytest
+
+from tests.browser.harness import AXE_TAGS, AXE_VERSION, PageProblem, describe_violations, wcag_criteria
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def serve_altered(checked, path: str, alter) -> None:
+    """Serve `path` from the live server with its real headers (the CSP among them), its HTML
+    passed through alter(html)."""
+    def handle(route):
+        response = route.fetch()
+        route.fulfill(response=response, body=alter(response.text()))
+
+    checked.page.route(re.compile(re.escape(checked.url(path)) + r"(\?.*)?$"), handle)
+
+
+def test_axe_reports_known_faults_with_their_wcag_criteria_and_fixes(browser_page, live_server):
+    checked = browser_page()
+    checked.goto("/sign-in/", check="the sign-in page as it is")
+
+    def faults(html: str) -> str:
+        html = html.replace('<html lang="en-GB"', "<html", 1)  # WCAG 3.1.1
+        html = re.sub(r'<label[^>]*for="id_username"[^>]*>.*?</label>', "", html, count=1, flags=re.S)  # 1.3.1, 4.1.2
+        html = html.replace("</h1>", '</h1><img src="/static/govuk/assets/images/favicon.svg">', 1)  # 1.1.1
+        return html.replace('<button type="submit"', '<button type="submit" aria-label=""', 1).replace(
+            ">Sign in</button>", "></button>", 1)  # 4.1.2: a button with no name
+
+    serve_altered(checked, "/sign-in/", faults)
+    checked.goto("/sign-in/", check=None)
+    with pytest.raises(PageProblem) as failure:
+        checked.check("the sign-in page with faults")
+    message = str(failure.value)
+    assert f"axe-core {AXE_VERSION}" in message
+    for rule, criterion in [("html-has-lang", "3.1.1"), ("label", "4.1.2"), ("image-alt", "1.1.1"),
+                            ("button-name", "4.1.2")]:
+        line = next((line for line in message.splitlines() if line.startswith(f"- {rule} (")), None)
+        assert line and criterion in line, (rule, message)
+    assert "at #id_username" in message and "fix: Fix any of the following:" in message
+    # Nothing else on the page is reported: the faults are exactly the ones put there.
+    violations, _ = checked.collect()
+    assert {v["id"] for v in violations} == {"html-has-lang", "label", "image-alt", "button-name"}
+
+
+def test_the_report_names_each_rule_its_criteria_the_elements_and_the_fix():
+    violation = {"id": "color-contrast", "impact": "serious", "help": "Elements must meet minimum color contrast",
+                 "helpUrl": "https://dequeuniversity.com/rules/axe/4.14/color-contrast",
+                 "tags": ["cat.color", "wcag2aa", "wcag143", "TTv5"],
+                 "nodes": [{"target": [".app-tag"], "html": '<strong class="app-tag">New</strong>',
+                            "summary": "Fix any of the following:\n  Element has insufficient color contrast of 2.1"}]}
+    assert describe_violations([violation]).splitlines() == [
+        "- color-contrast (serious; WCAG 1.4.3): Elements must meet minimum color contrast "
+        "<https://dequeuniversity.com/rules/axe/4.14/color-contrast>",
+        '    at .app-tag: <strong class="app-tag">New</strong>',
+        "      fix: Fix any of the following: Element has insufficient color contrast of 2.1"]
+    assert wcag_criteria(["wcag2a", "wcag1411", "wcag22aa", "wcag258", "best-practice"]) == ["1.4.11", "2.5.8"]
+    assert AXE_TAGS == ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def test_an_inline_script_blocked_by_the_csp_fails_the_page(browser_page, live_server):
+    checked = browser_page()
+    serve_altered(checked, "/sign-in/", lambda html: html.replace(
+        "</main>", '<script>window.inlineRan = true;</script></main>', 1))
+    checked.goto("/sign-in/", check=None)
+    assert checked.page.evaluate("() => window.inlineRan") is None  # the CSP is enforced, not bypassed
+    with pytest.raises(PageProblem) as failure:
+        checked.check()
+    message = str(failure.value)
+    assert "CSP violation: script-src-elem blocked inline" in message
+    assert "console error: Executing inline script violates the following Content Security Policy" in message
+
+
+def test_an_inline_style_blocked_by_the_csp_fails_the_page(browser_page, live_server):
+    checked = browser_page()
+    serve_altered(checked, "/sign-in/", lambda html: html.replace(
+        '<h1 class="govuk-heading-l">', '<h1 class="govuk-heading-l" style="color: red">', 1))
+    checked.goto("/sign-in/", check=None)
+    with pytest.raises(PageProblem, match="CSP violation: style-src-attr blocked inline"):
+        checked.check()
+
+
+def test_a_script_error_fails_the_page(browser_page, live_server):
+    checked = browser_page()
+    # Our own origin's script, so the CSP allows it: it runs, and throws.
+    checked.page.route(checked.url("/static/js/broken.js"), lambda route: route.fulfill(
+        status=200, content_type="text/javascript", body='document.body.dataset.ran = "yes"; null.missing;'))
+    serve_altered(checked, "/sign-in/", lambda html: html.replace(
+        "</body>", '<script src="/static/js/broken.js"></script></body>', 1))
+    checked.goto("/sign-in/", check=None)
+    assert checked.page.evaluate("() => document.body.dataset.ran") == "yes"
+    with pytest.raises(PageProblem, match=r"uncaught exception: .*Cannot read properties of null"):
+        checked.check()
+
+
+def test_a_console_error_and_a_missing_file_fail_the_page(browser_page, live_server):
+    checked = browser_page()
+    serve_altered(checked, "/sign-in/", lambda html: html.replace(
+        "</body>", '<img src="/static/no-such-picture.png" alt="A picture"></body>', 1))
+    checked.goto("/sign-in/", check=None)
+    with pytest.raises(PageProblem, match=r"console error: Failed to load resource: .* 404"):
+        checked.check()
+
+
+def test_a_page_visited_without_a_check_fails_the_test(browser_page, live_server):
+    checked = browser_page()
+    checked.goto("/sign-in/")
+    checked.goto("/alerts/", check=None)
+    with pytest.raises(AssertionError, match=r"pages visited but never checked: \['http://.*/alerts/'\]"):
+        checked.finish()
+    checked.check()  # so that this test's own teardown passes
