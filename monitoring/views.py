@@ -4,7 +4,6 @@ import secrets
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -15,6 +14,7 @@ from accounts import selectors as account_selectors
 from accounts.audit import audit_record
 from accounts.models import Channel
 from accounts.services import channel_connection_store
+from council_social.pagination import CappedPaginator
 from platforms.base import NotSupported, PlatformError
 
 from . import privacy, selectors, services
@@ -29,7 +29,7 @@ def mention_list(request):
     form = MentionFilterForm(request.GET or None, channels=channels)
     filters = form.cleaned_data if form.is_valid() else {}
     mentions = selectors.mention_list(user=request.user, filters=filters)
-    page = Paginator(mentions, 50).get_page(request.GET.get("page"))
+    page = CappedPaginator(mentions, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "monitoring/mention_list.html", {

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import selectors as account_selectors
 from accounts.models import Service
+from council_social.pagination import CappedPaginator
 
 from . import config, forms, matrix, selectors, services
 from .models import CannedReply, Route, Rule
@@ -59,8 +60,9 @@ def case_list(request):
     form = _filter_form(request)
     filters, size = _filters(form)
     now = timezone.now()
-    page = Paginator(selectors.case_list(user=user, filters=filters, now=now), size).get_page(request.GET.get("page"))
-    _with_sla(page.object_list, now)
+    cases = selectors.case_list(user=user, filters=filters, now=now)
+    page = CappedPaginator(cases.values_list("pk", flat=True), size).get_page(request.GET.get("page"))
+    page.object_list = _with_sla(selectors.cases_by_id(list(page.object_list)), now)
     query = request.GET.copy()
     query.pop("page", None)
     updates = query.copy()

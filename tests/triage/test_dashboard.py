@@ -131,6 +131,17 @@ def test_the_queue_uses_the_same_number_of_queries_whatever_the_page_size(post, 
     assert len(listed(html)) == 100
     with django_assert_num_queries(len(small)):
         client.get("/cases/?size=100&page=2&route=customer_service&sort=priority")
+    # A search adds one query (the matching ids), however many cases match.
+    client.get("/cases/?q=bin")
+    with CaptureQueriesContext(connection) as many:
+        html = client.get("/cases/?q=bin&size=100").content.decode()
+    assert len(listed(html)) > 20 and len(many) == len(small) + 1
+    with django_assert_num_queries(len(many)):
+        html = client.get("/cases/?q=library").content.decode()
+    assert 0 < len(listed(html)) < 40
+    with CaptureQueriesContext(connection) as none:  # nothing found: nothing to count or load
+        assert not listed(client.get("/cases/?q=nothing+like+this").content.decode())
+    assert len(none) <= len(many)
 
 
 def test_hostile_mention_text_is_escaped_on_the_dashboard_and_the_case_page(post, case_of, staff, client_for):

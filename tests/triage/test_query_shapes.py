@@ -9,7 +9,10 @@ from triage.models import Case
 pytestmark = pytest.mark.django_db
 
 
-def test_search_finds_a_case_by_its_text_or_its_author_and_keeps_other_filters(post, case_of, staff):
+@pytest.mark.parametrize("ids_max", [2000, 1])
+def test_search_finds_a_case_by_its_text_or_its_author_and_keeps_other_filters(post, case_of, staff, monkeypatch,
+                                                                              ids_max):
+    monkeypatch.setattr(selectors, "SEARCH_IDS_MAX", ids_max)  # 1: too many matches, the search stays a subquery
     by_text = case_of(post("The pothole on Mill Lane is back", author="resident1"))
     by_author = case_of(post("Bins missed again", author="millwatcher"))
     case_of(post("Lovely park", author="someone"))
@@ -39,3 +42,19 @@ def test_priority_order_is_highest_first_then_soonest_due(post, case_of, staff):
         Case.objects.filter(pk=case.pk).update(priority=priority, state=Case.State.NEW)
     ordered = selectors.case_list(user=staff[Role.WEB_TEAM], filters={"sort": "priority"})
     assert list(ordered.values_list("priority", flat=True)) == ["urgent", "high", "normal", "low"]
+
+
+def test_the_queue_shows_its_rows_in_order_and_caps_its_count(post, case_of, staff, client_for, monkeypatch):
+    import re
+
+    cases = [case_of(post(f"Question {i} about libraries", author=f"r{i}")) for i in range(5)]
+    client = client_for(staff[Role.WEB_TEAM])
+    expected = list(selectors.case_list(user=staff[Role.WEB_TEAM], filters={"sort": "newest", "status": "all"})
+                    .values_list("pk", flat=True))
+    html = client.get("/cases/?sort=newest&status=all").content.decode()
+    assert [int(pk) for pk in re.findall(r'id="case-row-(\d+)"', html)] == expected == [c.pk for c in cases][::-1]
+    assert "5 cases." in html
+    monkeypatch.setattr("council_social.pagination.COUNT_MAX", 3)
+    html = client.get("/cases/?sort=newest&status=all&size=25").content.decode()
+    assert "More than 3 cases: filter to see fewer." in html
+    assert [int(pk) for pk in re.findall(r'id="case-row-(\d+)"', html)] == expected[:3]
