@@ -74,11 +74,18 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     def perform_create(self, serializer):
         serializer.instance = services.channel_create(actor=self.request.user, **serializer.validated_data)
 
-    def perform_update(self, serializer):
+    def update(self, request, *args, **kwargs):
+        self._editable(self.get_object().pk)  # 404 or 403 before the input is read
+        return super().update(request, *args, **kwargs)
+
+    def _editable(self, pk) -> Channel:
         try:
-            channel = selectors.channel_get(user=self.request.user, pk=serializer.instance.pk, for_edit=True)
+            return selectors.channel_get(user=self.request.user, pk=pk, for_edit=True)
         except DjangoPermissionDenied as exc:
             raise PermissionDenied(str(exc)) from None
+
+    def perform_update(self, serializer):
+        channel = self._editable(serializer.instance.pk)
         serializer.instance = services.channel_update(actor=self.request.user, channel=channel,
                                                       **serializer.validated_data)
 

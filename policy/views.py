@@ -2,7 +2,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -160,7 +160,8 @@ def training_mine(request):
 def training_person(request, pk):
     person = get_object_or_404(User.objects.select_related("service"), pk=pk)
     if not selectors.can_view_training(request.user, person):
-        raise PermissionDenied("You cannot see this person's training.")
+        # Not found, as for an id nobody has: ids reveal nothing about people one may not see.
+        raise Http404("No such person.")
     return _person_page(request, person)
 
 

@@ -5,6 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from accounts import selectors as account_selectors
 from accounts.models import Channel, Service
 
 from . import selectors, services
@@ -81,6 +82,13 @@ class PostInput(serializers.Serializer):
     images = ImageInput(many=True, required=False)
     scheduled_at = serializers.DateTimeField(required=False, allow_null=True)
 
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user is not None:
+            # Channels and campaigns the user cannot see are "does not exist", as for an unknown id.
+            self.fields["channels"].child_relation.queryset = account_selectors.channel_list(user=user)
+            self.fields["campaign"].queryset = selectors.campaign_list(user=user)
+
 
 class CommentInput(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
@@ -122,7 +130,9 @@ class PostViewSet(PublishingRoles, mixins.ListModelMixin, mixins.RetrieveModelMi
 
     @extend_schema(request=PostInput, responses={201: PostSerializer})
     def create(self, request):
-        data = PostInput(data=request.data)
+        if not selectors.can_author(request.user):  # before the input is read
+            return refusal(services.PostRefused("Your role does not let you write posts.", code="not_allowed"))
+        data = PostInput(data=request.data, user=request.user)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         try:

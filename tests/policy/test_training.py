@@ -124,7 +124,7 @@ def test_per_person_and_per_service_pages(staff, elearning, induction, libraries
     assert "Social media e-learning" in mine and "Lapsed" in mine and not INLINE.search(mine)
     assert "Councillor induction" not in mine
     assert "Social media e-learning</a>: lapsed" in client_for(editor).get("/").content.decode()  # home panel
-    assert client_for(editor).get(f"/training/people/{libraries_head.pk}/").status_code == 403
+    assert client_for(editor).get(f"/training/people/{libraries_head.pk}/").status_code == 404
     assert client_for(libraries_head).get(f"/training/people/{editor.pk}/").status_code == 200
 
     grid = client_for(libraries_head).get("/training/services/libraries/")

@@ -54,6 +54,14 @@ class World:
 
 
 @pytest.fixture(autouse=True)
+def _ids_restart(request):
+    """Before any row of a test that uses the world is written (autouse fixtures come first)."""
+    if "world" in request.fixturenames:
+        request.getfixturevalue("db")
+        ids_restart()
+
+
+@pytest.fixture(autouse=True)
 def _no_broker(monkeypatch):
     """Publishing queues its tasks on commit; here they are only collected."""
     monkeypatch.setattr(publisher, "_queue", lambda ids: None)
@@ -90,22 +98,61 @@ def _side(key, service, channel, editor, head, n):
                 campaign=campaign, account_request=account_request, report_run=run)
 
 
+def ids_restart() -> None:
+    """PostgreSQL's sequences are not rolled back with a test: start each from the table's rows."""
+    from django.apps import apps
+    from django.db import connection, models
+
+    if connection.vendor != "postgresql":
+        return  # SQLite's sqlite_sequence is a table, rolled back with the test
+    with connection.cursor() as cursor:
+        for model in apps.get_models(include_auto_created=True):
+            if isinstance(model._meta.pk, models.AutoField) and not model._meta.proxy:
+                table, column = model._meta.db_table, model._meta.pk.column
+                cursor.execute(f'SELECT setval(pg_get_serial_sequence(%s, %s), COALESCE(MAX("{column}"), 0) + 1, '
+                               f'false) FROM "{table}"', [table, column])
+
+
+def ids_from(start: int) -> None:
+    """Make the next rows of every table get ids from `start` up, each table its own thousands:
+    ids that appear nowhere else on a page, so a test can tell where a page shows the id it
+    was asked for."""
+    from django.apps import apps
+    from django.db import connection, models
+
+    with connection.cursor() as cursor:
+        for number, model in enumerate(apps.get_models(include_auto_created=True)):
+            if not isinstance(model._meta.pk, models.AutoField) or model._meta.proxy:
+                continue  # BigAutoField and SmallAutoField are AutoFields too
+            table, column, first = model._meta.db_table, model._meta.pk.column, start + 1000 * number
+            if connection.vendor == "postgresql":
+                cursor.execute("SELECT setval(pg_get_serial_sequence(%s, %s), %s)", [table, column, first])
+            else:
+                cursor.execute("DELETE FROM sqlite_sequence WHERE name = %s", [table])
+                cursor.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, first])
+
+
 @pytest.fixture
 def world(staff, services, channels, make_user, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     libraries, leisure = services["libraries"], services["leisure"]
     head_a, editor_a = staff[Role.HEAD_OF_SERVICE], staff[Role.SERVICE_EDITOR]
-    head_b = make_user("head.leisure", Role.HEAD_OF_SERVICE, leisure)
-    editor_b = make_user("editor.leisure", Role.SERVICE_EDITOR, leisure)
     Service.objects.filter(pk=libraries.pk).update(head=head_a)
-    Service.objects.filter(pk=leisure.pk).update(head=head_b)
     # Every service with staff has a head, so that who may ask for an account depends on roles alone.
     for slug in ("communications", "customer-services"):
         Service.objects.filter(slug=slug).update(head=make_user(f"head.{slug}", Role.HEAD_OF_SERVICE, services[slug]))
     for service in services.values():
         service.refresh_from_db()
     a = _side("a", libraries, channels["libraries"], editor_a, head_a, 1)
-    b = _side("b", leisure, channels["leisure"], editor_b, head_b, 2)
+
+    ids_from(700_000)  # Leisure's people and objects have ids found nowhere else on a page
+    head_b = make_user("head.leisure", Role.HEAD_OF_SERVICE, leisure)
+    editor_b = make_user("editor.leisure", Role.SERVICE_EDITOR, leisure)
+    Service.objects.filter(pk=leisure.pk).update(head=head_b)
+    leisure.refresh_from_db()
+    leisure_channel = Channel.objects.create(platform="mastodon", handle="@leisure@kingsmere.social",
+                                             display_name="Kingsmere Leisure", service=leisure, kind="service")
+    b = _side("b", leisure, leisure_channel, editor_b, head_b, 2)
 
     waste_author = Author.objects.create(platform="x", external_id="author-cs", handle="@binless")
     cs_mention = Mention.objects.create(platform="x", external_id="mention-cs", channel=channels["corporate"],

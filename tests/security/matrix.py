@@ -221,7 +221,7 @@ POLICY = [
     E("training_mine", "GET", "/training/", EVERYONE),
     # The service editor's record (Libraries): themselves, those who see all training, Libraries' head.
     E("training_person", "GET", lambda w: f"/training/people/{w.a.post.author_id}/",
-      only(200, "web", "admin", "mo", "head", "editor")),
+      only(200, "web", "admin", "mo", "head", "editor", no=404)),
     E("training_services", "GET", "/training/services/", only(200, "web", "admin", "mo", "head")),
     E("training_service", "GET", "/training/services/libraries/", only(200, "web", "admin", "mo", "head", no=404)),
     E("training_service", "GET", "/training/services/leisure/", only(200, "web", "admin", "mo", no=404), note="B"),
@@ -356,7 +356,8 @@ API = [
     E("channel-detail", "PATCH", a("channel", "/api/channels/{}/"),
       api(404, comms=403, **{r: 200 for r in EDITS_A}), data={"display_name": "Libraries (changed)"}),
     E("channel-detail", "PUT", b("channel", "/api/channels/{}/"), api(404, comms=403, web=200, admin=200),
-      data={"platform": "facebook", "handle": "Leisure", "display_name": "Leisure (changed)", "service": "leisure"},
+      data={"platform": "mastodon", "handle": "@leisure@kingsmere.social", "display_name": "Leisure (changed)",
+            "service": "leisure"},
       note="B"),
     E("mention-list", "GET", "/api/mentions/", API_EVERYONE),
     E("mention-detail", "GET", lambda w: f"/api/mentions/{w.a.mention.pk}/", api(404, **SEES_A)),

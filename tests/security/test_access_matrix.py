@@ -1,5 +1,7 @@
 """Every URL and API endpoint against every role and someone not signed in, from the table
 in tests/security/matrix.py; and the table must cover every URL the site has."""
+import re
+from contextlib import contextmanager
 from http.cookies import SimpleCookie
 
 import pytest
@@ -16,16 +18,39 @@ pytestmark = pytest.mark.django_db
 
 # Sign-in bookkeeping, written whoever makes a request: not state the request changed.
 VOLATILE = ("django_session", "axes_")
+WRITE = re.compile(r'\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+"?(\w+)', re.I)
 
 
-def writes():
-    """Rows written so far in this transaction: per table on PostgreSQL (its statistics of the
-    current transaction), in all on SQLite (the connection's count of changed rows)."""
+def _pg_rows_written() -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname, n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_xact_user_tables")
+        return dict(cursor.fetchall())
+
+
+@contextmanager
+def watch_writes():
+    """The tables in which rows were written inside the block (sessions and sign-in records
+    aside): from PostgreSQL's own statistics of the transaction, which see every write; on
+    SQLite, from the statements: every INSERT (whose row count SQLite gives only after its
+    RETURNING rows are read), and each UPDATE and DELETE that changed a row."""
+    written: set[str] = set()
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT relname, n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_xact_user_tables")
-            return {name: n for name, n in cursor.fetchall() if n and not name.startswith(VOLATILE)}
-    return connection.connection.total_changes
+        before = _pg_rows_written()
+        yield written
+        after = _pg_rows_written()
+        written.update(t for t, n in after.items() if n != before.get(t, 0) and not t.startswith(VOLATILE))
+        return
+
+    def wrapper(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        match = WRITE.match(sql)
+        inserted = sql.lstrip()[:6].upper() in ("INSERT", "REPLACE")
+        if match and (inserted or context["cursor"].rowcount) and not match.group(1).startswith(VOLATILE):
+            written.add(match.group(1))
+        return result
+
+    with connection.execute_wrapper(wrapper):
+        yield written
 
 
 def outcome(response, changed: bool, method: str):
@@ -53,10 +78,10 @@ def run(client, entry, world):
     Returns the outcome and whether the database changed."""
     cookies = SimpleCookie(client.cookies)
     with transaction.atomic():
-        before = writes()
-        response = request(client, entry, world)
-        changed = writes() != before
+        with watch_writes() as written:
+            response = request(client, entry, world)
         transaction.set_rollback(True)
+    changed = bool(written)
     client.cookies = cookies  # signing out changed the session cookie
     return outcome(response, changed, entry.method), changed, response
 
@@ -99,7 +124,7 @@ def url_patterns(patterns=None, prefix="", namespace=""):
 def api_methods(callback) -> set[str]:
     """The HTTP methods an API view answers (a router's viewset actions, or an APIView's handlers)."""
     if getattr(callback, "actions", None):
-        return {method.upper() for method in callback.actions}
+        return {method.upper() for method in callback.actions} - {"HEAD", "OPTIONS"}  # HEAD is GET's
     cls = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
     return {m.upper() for m in ("get", "post", "put", "patch", "delete") if hasattr(cls, m)}
 
