@@ -58,17 +58,23 @@ def simulator(settings):
 
 @pytest.fixture
 def demo(simulator, transactional_db, settings, tmp_path):
-    """The demo council (`manage.py demo_council`), with one poll of every channel's endpoints
-    on the simulator, so the queues hold the simulator's mentions routed by the matrix."""
-    from monitoring.models import PollState
-    from monitoring.services import poll_run
-
+    """The demo council (`manage.py demo_council`), its channels connected to the simulator."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     call_command("demo_council", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    return simulator
+
+
+@pytest.fixture
+def demo_mentions(demo):
+    """The demo council after one poll of every channel's endpoints on the simulator: the queues
+    hold the simulator's mentions, routed by the matrix."""
+    from monitoring.models import PollState
+    from monitoring.services import poll_run
+
     for state in PollState.objects.order_by("pk"):
         poll_run(state_id=state.pk)
-    return simulator
+    return demo
 
 
 @pytest.fixture

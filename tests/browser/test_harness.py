@@ -9,7 +9,7 @@ import pytest
 
 from tests.browser.harness import AXE_TAGS, AXE_VERSION, PageProblem, describe_violations, wcag_criteria
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.browser
 
 
 def serve_altered(checked, path: str, alter) -> None:
@@ -22,6 +22,7 @@ def serve_altered(checked, path: str, alter) -> None:
     checked.page.route(re.compile(re.escape(checked.url(path)) + r"(\?.*)?$"), handle)
 
 
+@pytest.mark.django_db(transaction=True)
 def test_axe_reports_known_faults_with_their_wcag_criteria_and_fixes(browser_page, live_server):
     checked = browser_page()
     checked.goto("/sign-in/", check="the sign-in page as it is")
@@ -64,20 +65,21 @@ def test_the_report_names_each_rule_its_criteria_the_elements_and_the_fix():
     assert AXE_TAGS == ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
-def test_an_inline_script_blocked_by_the_csp_fails_the_page(browser_page, live_server):
+@pytest.mark.django_db(transaction=True)
+def test_a_blocked_inline_script_or_style_a_script_error_or_a_missing_file_fails_the_page(browser_page, live_server):
+    # An inline script: the CSP is enforced (not bypassed), so it does not run, and the page fails.
     checked = browser_page()
     serve_altered(checked, "/sign-in/", lambda html: html.replace(
         "</main>", '<script>window.inlineRan = true;</script></main>', 1))
     checked.goto("/sign-in/", check=None)
-    assert checked.page.evaluate("() => window.inlineRan") is None  # the CSP is enforced, not bypassed
+    assert checked.page.evaluate("() => window.inlineRan") is None
     with pytest.raises(PageProblem) as failure:
         checked.check()
     message = str(failure.value)
     assert "CSP violation: script-src-elem blocked inline" in message
     assert "console error: Executing inline script violates the following Content Security Policy" in message
 
-
-def test_an_inline_style_blocked_by_the_csp_fails_the_page(browser_page, live_server):
+    # An inline style attribute.
     checked = browser_page()
     serve_altered(checked, "/sign-in/", lambda html: html.replace(
         '<h1 class="govuk-heading-l">', '<h1 class="govuk-heading-l" style="color: red">', 1))
@@ -85,10 +87,8 @@ def test_an_inline_style_blocked_by_the_csp_fails_the_page(browser_page, live_se
     with pytest.raises(PageProblem, match="CSP violation: style-src-attr blocked inline"):
         checked.check()
 
-
-def test_a_script_error_fails_the_page(browser_page, live_server):
+    # A script of our own origin, so the CSP allows it: it runs, and throws.
     checked = browser_page()
-    # Our own origin's script, so the CSP allows it: it runs, and throws.
     checked.page.route(checked.url("/static/js/broken.js"), lambda route: route.fulfill(
         status=200, content_type="text/javascript", body='document.body.dataset.ran = "yes"; null.missing;'))
     serve_altered(checked, "/sign-in/", lambda html: html.replace(
@@ -98,8 +98,7 @@ def test_a_script_error_fails_the_page(browser_page, live_server):
     with pytest.raises(PageProblem, match=r"uncaught exception: .*Cannot read properties of null"):
         checked.check()
 
-
-def test_a_console_error_and_a_missing_file_fail_the_page(browser_page, live_server):
+    # A file that is not there: a console error.
     checked = browser_page()
     serve_altered(checked, "/sign-in/", lambda html: html.replace(
         "</body>", '<img src="/static/no-such-picture.png" alt="A picture"></body>', 1))
@@ -107,8 +106,7 @@ def test_a_console_error_and_a_missing_file_fail_the_page(browser_page, live_ser
     with pytest.raises(PageProblem, match=r"console error: Failed to load resource: .* 404"):
         checked.check()
 
-
-def test_a_page_visited_without_a_check_fails_the_test(browser_page, live_server):
+    # A page visited and never checked fails the test.
     checked = browser_page()
     checked.goto("/sign-in/")
     checked.goto("/alerts/", check=None)
