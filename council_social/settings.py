@@ -273,6 +273,9 @@ SIMULATOR_URL = env.str("SIMULATOR_URL", default="http://127.0.0.1:8700")
 USE_SIMULATOR = env.bool("USE_SIMULATOR", default=True)
 PLATFORM_URLS = env.json("PLATFORM_URLS", default={})
 PLATFORM_APPS = env.json("PLATFORM_APPS", default={})  # slug → {"client_id", "client_secret"}
+# Caps on what an app may read per month or day, beyond rate limits (monitoring/budget.py):
+# {"x": 10000} for X's Basic tier (posts read a month), {"youtube": 10000} (quota units a day).
+API_CAPS = env.json("API_CAPS", default={})
 if USE_SIMULATOR and SIMULATOR_URL.startswith("http://"):
     # The simulator speaks plain HTTP on this machine; oauthlib refuses that unless told.
     os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")

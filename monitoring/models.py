@@ -189,3 +189,23 @@ class Erasure(models.Model):
 
     def __str__(self):
         return f"Erasure {self.reference} at {self.erased_at:%Y-%m-%d}"
+
+
+class ApiUsage(models.Model):
+    """How much of a platform's capped allowance one app (project) has used in one period: X's
+    monthly cap on posts read, YouTube's daily quota units (monitoring.budget)."""
+
+    platform = models.CharField(max_length=20)
+    app = models.CharField(max_length=200, blank=True, help_text="The app (project) the cap applies to.")
+    period_start = models.DateTimeField(help_text="When the month or day began.")
+    used = models.PositiveBigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-period_start", "platform"]
+        verbose_name = "API usage"
+        verbose_name_plural = "API usage"
+        constraints = [models.UniqueConstraint(fields=["platform", "app", "period_start"], name="apiusage_unique")]
+
+    def __str__(self):
+        return f"{self.platform} {self.period_start:%Y-%m-%d}: {self.used}"

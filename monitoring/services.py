@@ -27,7 +27,7 @@ from platforms.base import (
 )
 from platforms.base import Author as ItemAuthor
 
-from . import bulk
+from . import budget, bulk
 from .models import Author, ChannelMetricSnapshot, Mention, PollState, Quarantine, RawPayload
 
 log = logging.getLogger(__name__)
@@ -252,18 +252,31 @@ def poll_run(*, state_id: int, client=None) -> dict:
         client = client_for(state.channel, connection=connection)
     total = IngestResult()
     watch_terms = watch_terms_for(state.channel)
+    cap = budget.cap_for(client)
     pages = 0
+    more = False
     try:
         while pages < MAX_PAGES_PER_RUN:
+            if cap is not None:
+                wait = budget.poll_wait(cap, client.cap_cost(state.endpoint))
+                if wait is not None:  # the month's (or day's) allowance is used for now
+                    _release(state_id, not_before=wait)
+                    return {**total.as_dict(), "pages": pages, "paused_until": wait.isoformat(), "capped": True}
             cursor = state.cursor
-            page = client.fetch(state.endpoint, cursor or None, watch_terms=watch_terms)
+            spent = client.cap_spent if cap is not None else 0
+            try:
+                page = client.fetch(state.endpoint, cursor or None, watch_terms=watch_terms)
+            finally:
+                if cap is not None:
+                    budget.spend(cap, client.cap_spent - spent)
             total.add(ingest_page(state=state, page=page, expected_cursor=cursor))
             pages += 1
             rl = page.rate_limit
             if rl.remaining is not None and rl.remaining <= 0 and rl.reset_at:
                 _release(state_id, not_before=rl.reset_at)
                 return {**total.as_dict(), "pages": pages, "paused_until": rl.reset_at.isoformat()}
-            if not page.has_more:
+            more = page.has_more
+            if not more:
                 break
     except AuthError as exc:
         if connection.refresh_token and refresh_connection(connection=connection, client=client):
@@ -292,7 +305,8 @@ def poll_run(*, state_id: int, client=None) -> dict:
         _release(state_id)
         raise
     _release(state_id)
-    return {**total.as_dict(), "pages": pages}
+    # "more": a backlog is left that the budget allows reading now (the task carries on at once).
+    return {**total.as_dict(), "pages": pages, **({"more": True} if more else {})}
 
 
 def _fail(state: PollState, exc: Exception) -> None:

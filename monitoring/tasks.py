@@ -1,5 +1,5 @@
 """Thin tasks: load ids, call one service."""
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from celery import shared_task
 from django.utils import timezone
@@ -8,10 +8,24 @@ from accounts.models import Channel, ChannelConnection
 
 from . import services
 
+# A poll paused by a rate limit that resets sooner than this is queued again for the reset,
+# rather than left to its next scheduled run (which could come most of an interval later).
+RESUME_WITHIN = timedelta(minutes=20)
+
 
 @shared_task(name="monitoring.poll", acks_late=True, ignore_result=True, queue="polling")
 def poll(state_id: int) -> dict:
-    return services.poll_run(state_id=state_id)
+    """Beat runs it per channel endpoint. With a backlog left and the budget to read it, it
+    carries on at once; paused until a rate limit resets, it runs again at the reset. (Runs
+    that overlap are harmless: a lease lets one through.)"""
+    result = services.poll_run(state_id=state_id)
+    if result.get("more"):
+        poll.apply_async((state_id,), queue="polling")
+    elif result.get("paused_until") and not result.get("capped"):
+        resume = datetime.fromisoformat(result["paused_until"])
+        if resume - timezone.now() <= RESUME_WITHIN:
+            poll.apply_async((state_id,), eta=resume, queue="polling")
+    return result
 
 
 @shared_task(name="monitoring.snapshot_metrics", acks_late=True, ignore_result=True)

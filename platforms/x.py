@@ -112,6 +112,21 @@ class XClient(PlatformClient):
     default_token_url = "https://api.x.com/2/oauth2/token"
     default_scopes = ("tweet.read", "tweet.write", "users.read", "tweet.moderate.write", "offline.access")
     page_size = 100
+    # The project's monthly cap on posts read (developer.x.com "Post cap"): monitoring.budget
+    # counts what this client read (posts_read) against the tier the council pays for.
+    cap_period = "month"
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.posts_read = 0  # posts received from capped endpoints (mentions and search)
+
+    @property
+    def cap_spent(self) -> int:
+        return self.posts_read
+
+    def cap_cost(self, endpoint: str) -> int:
+        """The most posts one fetch can read."""
+        return self.page_size
 
     # --- HTTP -------------------------------------------------------------------
 
@@ -213,6 +228,8 @@ class XClient(PlatformClient):
             params[token_param] = state["token"]
 
         body, response = self.request("GET", path, params=params)
+        if isinstance(body, dict) and isinstance(body.get("data"), list):
+            self.posts_read += len(body["data"])  # every post returned counts, the council's own too
         try:
             items = self._parse(body, endpoint)
         except MalformedPayload as exc:

@@ -112,9 +112,21 @@ class YouTubeClient(PlatformClient):
     overlap = {"comments": 600.0, "search": 3600.0}
     page_size = {"comments": 100, "search": 50}
 
+    # The project's daily quota (monitoring.budget counts units_spent against it).
+    cap_period = "pacific_day"
+
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.units_spent = 0  # quota units this client has used
+
+    @property
+    def cap_spent(self) -> int:
+        return self.units_spent
+
+    def cap_cost(self, endpoint: str) -> int:
+        """Quota units one fetch may spend: a search (and the statistics of what it found), or
+        a page of comment threads and the replies of a few busy threads."""
+        return COST_SEARCH + COST_LIST if endpoint == "search" else 10 * COST_LIST
 
     # --- HTTP -----------------------------------------------------------------
 

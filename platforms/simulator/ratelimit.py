@@ -122,6 +122,15 @@ class Limiter:
                 tightest = (share, Decision(True, bucket, limit, remaining, window[0], self.window_of(bucket), early))
         return tightest[1]
 
+    def usage(self, platform: str, bucket: Bucket, who: str, now: float) -> tuple[int, int, float]:
+        """(used, limit, reset) of a bucket charged by what a response holds rather than per
+        request (X's monthly cap on posts read)."""
+        window = self._window((platform, bucket.name, who), bucket, now)
+        return int(window[1]), self.limit_of(platform, bucket), window[0]
+
+    def add(self, platform: str, bucket: Bucket, who: str, amount: int, now: float) -> None:
+        self._window((platform, bucket.name, who), bucket, now)[1] += amount
+
     def block(self, platform: str, charges: list[tuple[Bucket, int, str]], until: float) -> Decision:
         """Refuse as if the first bucket were spent until `until` (an injected 429)."""
         bucket, _, who = charges[0]

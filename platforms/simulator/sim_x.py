@@ -101,6 +101,10 @@ class XSim(PlatformSim):
         "delete_tweet": Bucket("delete_tweet", 50, WINDOW),
         "hide_reply": Bucket("hide_reply", 50, WINDOW),
         "media_upload": Bucket("media_upload", 500, WINDOW),
+        # The project's monthly cap on posts read from mentions and search, charged per post
+        # returned. Pro tier by default; POST /_sim/ratelimits {"limits": {"x": {"post_cap": 10000}}}
+        # gives Basic (Free: 500). Beyond it: 429 with the "usage-capped" problem.
+        "post_cap": Bucket("post_cap", 1_000_000, 30 * 86400, per=PER_APP),
     }
 
     def __init__(self, sim):
@@ -376,6 +380,13 @@ class XSim(PlatformSim):
 
     def listing(self, req: Request, index: st.Index, *, token_param: str, floor: int | None, limit: int) -> Response:
         now = self.state.now()
+        cap, app = self.buckets["post_cap"], req.token.client_id if req.token else "app"
+        used, allowed, _ = self.sim.limiter.usage("x", cap, app, now)
+        if used >= allowed:
+            raise Reply(Response.json({
+                "title": "UsageCapExceeded", "detail": "Usage cap exceeded: Monthly product cap",
+                "type": "https://api.twitter.com/2/problems/usage-capped", "period": "Monthly",
+                "scope": "Product", "status": 429}, 429))
         after, before, token = self._bounds(req, token_param)
         if floor is not None:
             after = max(after or 0, floor)
@@ -409,6 +420,7 @@ class XSim(PlatformSim):
                 meta["next_token"] = encode_token({"p": "x", "b": oldest})
             if newer_more:
                 meta["previous_token"] = encode_token({"p": "x", "a": newest})
+        self.sim.limiter.add("x", cap, app, len(items), now)
         return Response.json(self.body(req, items, now, meta))
 
     @route("GET", "/2/users/:id/mentions", buckets=(("mentions", 1),), listing=True)
