@@ -84,8 +84,8 @@ def browser_page(chromium, live_server):
     opened = []
 
     def open_page(**context_options) -> Checked:
-        context = chromium.new_context(viewport=VIEWPORT, base_url=live_server.url, locale="en-GB",
-                                       timezone_id="Europe/London", **context_options)
+        options = {"viewport": VIEWPORT, "locale": "en-GB", "timezone_id": "Europe/London", **context_options}
+        context = chromium.new_context(base_url=live_server.url, **options)
         context.set_default_timeout(15_000)
         checked = Checked.open(context, live_server.url)
         opened.append((context, checked))
