@@ -18,6 +18,7 @@ import time
 import _django
 
 PLATFORMS = ("x", "facebook", "instagram", "youtube", "mastodon", "bluesky")
+NOTICES_EVERY = 20  # pages stored between two runs of the notices task (a worker runs it meanwhile)
 TABLES = ["monitoring_author", "monitoring_rawpayload", "monitoring_mention", "triage_case",
           "triage_mentionrouting", "triage_caseevent", "triage_foirequest"]
 
@@ -63,15 +64,15 @@ def split_youtube(body: dict) -> list[dict]:
 
 def run_pipeline(pages) -> int:
     """Parse and store pages as polling does, and send the notices of new cases as the
-    triage.case_notices task does (here once per poll run's worth of pages, in this process);
-    returns the mentions created."""
+    triage.case_notices task does (here every NOTICES_EVERY pages, in this process); returns the
+    mentions created."""
     import json
 
     from django.db import transaction
 
     from monitoring.clients import client_for
     from monitoring.models import RawPayload
-    from monitoring.services import MAX_PAGES_PER_RUN, ingest_items
+    from monitoring.services import ingest_items
     from triage.services import case_notices_send
 
     chans = channels()
@@ -82,7 +83,7 @@ def run_pipeline(pages) -> int:
         with transaction.atomic():
             raw = RawPayload.objects.create(channel=chans[platform], endpoint="bench", body=body)
             created += ingest_items(channel=chans[platform], items=items, raw=raw).created
-        if done % MAX_PAGES_PER_RUN == 0 or done == len(pages):
+        if done % NOTICES_EVERY == 0 or done == len(pages):
             case_notices_send()
     return created
 

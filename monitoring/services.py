@@ -217,7 +217,11 @@ LEASE = timedelta(minutes=5)
 
 def lease_length() -> timedelta:
     return timedelta(seconds=getattr(settings, "POLL_LEASE_SECONDS", LEASE.total_seconds()))
-MAX_PAGES_PER_RUN = 20
+
+
+# Pages one run reads before it hands the worker on: with more to read, the task queues itself
+# again behind the others (monitoring.tasks.poll), so endpoints catching up take turns.
+MAX_PAGES_PER_RUN = 5
 
 
 def _lease(state_id: int) -> bool:
