@@ -10,7 +10,6 @@ never checked. The keyboard helpers move with Tab alone and check the focus at e
 from __future__ import annotations
 
 import base64
-import json
 import os
 import re
 import shutil
@@ -109,14 +108,15 @@ class Checked:
             return
         url = message.location.get("url", "")
         if message.text.startswith("Failed to load resource") and url == self.page.url:
-            # The page itself: a form sent back with its errors is a 400 on purpose. Its status is
-            # the journey's to check; a server error is caught by _response.
-            return
+            return  # the page itself: its status is judged by _response
         self.problems.append(f"console error: {message.text} ({url})")
 
     def _response(self, response) -> None:
-        if response.status >= 500:
-            self.problems.append(f"server error: {response.status} for {response.request.method} {response.url}")
+        # A form sent back with its errors (400) or against a stale version (409) is on purpose;
+        # any other error status of a page, and a server error of anything, is a problem.
+        page = response.request.is_navigation_request() and response.request.frame == self.page.main_frame
+        if response.status >= 500 or (page and response.status >= 400 and response.status not in (400, 409)):
+            self.problems.append(f"{response.status} for {response.request.method} {response.url}")
 
     def _dialog(self, dialog) -> None:
         self.dialogs.append(f"{dialog.type}: {dialog.message}")
@@ -154,9 +154,8 @@ class Checked:
         return self.page.evaluate(_AXE_RUN, AXE_TAGS)
 
     def check(self, label: str = "") -> list[dict]:
-        """axe (WCAG 2.2 A and AA), and no console error, uncaught exception, CSP violation or
-        dialog since the last check. Returns the violations when `expect_violations` is wanted
-        by the caller through check_collect(); here any violation fails."""
+        """axe (WCAG 2.2 A and AA), and no console error, uncaught exception, CSP violation, error
+        status or dialog since the last check: any of them fails the page."""
         label = label or self.path
         violations, problems = self.collect()
         message = []
@@ -334,7 +333,3 @@ def sign_out(checked: Checked) -> None:
     with checked.page.expect_navigation():
         checked.page.get_by_role("button", name="Sign out").click()
     checked.check("signed out")
-
-
-def json_dumps(value) -> str:
-    return json.dumps(value, indent=2, sort_keys=True)

@@ -1,8 +1,8 @@
 """The checks of the browser tests can fail. Real pages of the live server, served with their real
 Content-Security-Policy, are altered on the way to the browser (Playwright's request routing):
 known accessibility faults are reported by axe with their WCAG criteria and fixes; an inline
-script blocked by the CSP fails the page, and so do a script error, a console error and a page
-visited without a check."""
+script blocked by the CSP fails the page, and so do an inline style, a script error, a missing
+file, a page that is not found and a page visited without a check."""
 import re
 
 import pytest
@@ -104,6 +104,12 @@ def test_a_blocked_inline_script_or_style_a_script_error_or_a_missing_file_fails
         "</body>", '<img src="/static/no-such-picture.png" alt="A picture"></body>', 1))
     checked.goto("/sign-in/", check=None)
     with pytest.raises(PageProblem, match=r"console error: Failed to load resource: .* 404"):
+        checked.check()
+
+    # A page that is not there.
+    checked = browser_page()
+    checked.page.goto(checked.url("/no-such-page/"))
+    with pytest.raises(PageProblem, match=r"404 for GET http://.*/no-such-page/"):
         checked.check()
 
     # A page visited and never checked fails the test.
