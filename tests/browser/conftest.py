@@ -4,6 +4,7 @@ is checked (tests/browser/harness.py).
 
 Without Chromium these tests are skipped on a developer's machine and fail under CI (CI=true):
 scripts/setup_test_browser.py installs it from Debian when it runs as root."""
+import io
 import os
 
 import pytest
@@ -61,7 +62,7 @@ def demo(simulator, transactional_db, settings, tmp_path):
     """The demo council (`manage.py demo_council`), its channels connected to the simulator."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    call_command("demo_council", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    call_command("demo_council", stdout=io.StringIO())
     return simulator
 
 

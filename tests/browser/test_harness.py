@@ -2,7 +2,8 @@
 Content-Security-Policy, are altered on the way to the browser (Playwright's request routing):
 known accessibility faults are reported by axe with their WCAG criteria and fixes; an inline
 script blocked by the CSP fails the page, and so do an inline style, a script error, a missing
-file, a page that is not found and a page visited without a check."""
+file, a page that is not found and a page visited without a check. The keyboard checks fail a Tab
+stop without a visible focus indicator, off screen or covered by something else."""
 import re
 
 import pytest
@@ -119,3 +120,39 @@ def test_a_blocked_inline_script_or_style_a_script_error_or_a_missing_file_fails
     with pytest.raises(AssertionError, match=r"pages visited but never checked: \['http://.*/alerts/'\]"):
         checked.finish()
     checked.check()  # so that this test's own teardown passes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_keyboard_checks_fail_without_a_focus_indicator_off_screen_or_covered(browser_page, live_server):
+    def with_css(checked, css: str) -> None:
+        def handle(route):
+            response = route.fetch()
+            route.fulfill(response=response, body=response.text() + css)
+
+        checked.page.route(re.compile(r".*/council-social\.min\.css(\?.*)?$"), handle)
+
+    # The skip link's focus style taken away.
+    checked = browser_page()
+    with_css(checked, ".govuk-skip-link:focus{outline:none!important;box-shadow:none!important;"
+                      "background:transparent!important}")
+    checked.goto("/sign-in/")
+    with pytest.raises(AssertionError, match=r"Tab stop <a class=govuk-skip-link> .*no visible focus indicator"):
+        checked.tab()
+    assert browser_page().goto("/sign-in/").tab()["text"] == "Skip to main content"  # GOV.UK's own style passes
+
+    # A link that takes focus off screen, and one covered by something else.
+    checked = browser_page()
+    with_css(checked, ".app-test-away{position:absolute;left:-9999px}"
+                      ".app-test-cover{position:fixed;inset:0;background:#fff;z-index:1000}")
+    serve_altered(checked, "/sign-in/", lambda html: html.replace(
+        '<a href="#main-content"', '<a class="app-test-away" href="/alerts/">Away</a><a href="#main-content"', 1))
+    checked.goto("/sign-in/")
+    with pytest.raises(AssertionError, match=r"Tab stop <a class=app-test-away> \"Away\": not on screen"):
+        checked.tab()
+    checked = browser_page()
+    with_css(checked, ".app-test-cover{position:fixed;inset:0;background:#fff;z-index:1000}")
+    serve_altered(checked, "/sign-in/", lambda html: html.replace(
+        "</body>", '<div class="app-test-cover"></div></body>', 1))
+    checked.goto("/sign-in/")
+    with pytest.raises(AssertionError, match=r"Skip to main content.*hidden behind <div class=app-test-cover>"):
+        checked.tab()
