@@ -11,6 +11,7 @@ import dataclasses
 import json
 import random
 import time
+import zlib
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
@@ -187,6 +188,30 @@ def parse_time(value: str | int | float | None) -> datetime | None:
     return dt.astimezone(timezone.utc)
 
 
+def _arrived(exc: BaseException, encoding: str) -> bytes:
+    """The bytes of a body cut short that arrived before the connection ended: the `partial` of
+    http.client's IncompleteRead, which urllib3 and requests wrap. Decompressed as far as they go
+    when the body was gzip or deflate."""
+    pending, seen = [exc], set()
+    data = b""
+    while pending:
+        error = pending.pop()
+        if id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(getattr(error, "partial", None), bytes):
+            data = error.partial
+            break
+        pending += [a for a in error.args if isinstance(a, BaseException)]
+        pending += [e for e in (error.__cause__, error.__context__) if e is not None]
+    if data and encoding.strip().lower() in ("gzip", "x-gzip", "deflate"):
+        try:
+            data = zlib.decompressobj(zlib.MAX_WBITS | 32).decompress(data)
+        except zlib.error:
+            pass
+    return data
+
+
 def backoff_seconds(attempt: int, *, base: float = 1.0, cap: float = 300.0) -> float:
     """Exponential backoff with full jitter."""
     return random.uniform(0, min(cap, base * (2**attempt)))
@@ -330,12 +355,14 @@ class PlatformClient(abc.ABC):
             raise TransientError(f"{self.platform}: {type(exc).__name__}") from None
         chunks = []
         try:
-            for chunk in response.iter_content(64 * 1024):
+            # Read as it arrives (None): a body cut short then raises with the bytes that came.
+            for chunk in response.iter_content(None):
                 chunks.append(chunk)
         except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
                 requests.ConnectionError, requests.Timeout) as exc:
             # The body stopped part way: keep what arrived for quarantine; the caller retries
             # from the same cursor, so nothing is lost.
+            chunks.append(_arrived(exc, response.headers.get("Content-Encoding", "")))
             partial = b"".join(chunks).decode(response.encoding or "utf-8", "replace")
             raise MalformedPayload(f"{self.platform}: truncated body ({type(exc).__name__})",
                                    status=response.status_code, body=partial) from None

@@ -5,10 +5,12 @@
                                 created_at?, likes?, replies?, reshares?} → its ids
   POST   /_sim/generate         {platform ("all" or a list), account?, count, seed?, spread_seconds?,
                                 future?, kinds?} → ids per platform
-  GET    /_sim/faults           the fault rules and the log of injected faults
+  GET    /_sim/faults           the fault rules and the log of injected faults (the last 1,000; ?all=1
+                                for every one). A malformed or truncated body's entry has its
+                                bytes sent and the SHA-256 of the body as a client reads it
   POST   /_sim/faults           {rules: [...]} or one rule {rate, kinds, platform?, endpoint?, seed?,
                                 delay?, retry_after?, count?}; add "replace": false to keep the others
-  DELETE /_sim/faults           no more faults
+  DELETE /_sim/faults           no more faults; answers with the rules and the whole log removed
   GET    /_sim/ratelimits       buckets, limits and the time scale
   POST   /_sim/ratelimits       {scale?, retry_after?, limits?: {platform: {bucket: n or null}}};
                                 retry_after adds Retry-After to every refusal (no real API sends it)
@@ -130,7 +132,8 @@ def generate(sim, body: dict, req: Request) -> Response:
 
 
 def faults_get(sim, body, req):
-    return Response.json({"rules": [r.as_dict() for r in sim.faults.rules], "log": sim.faults.log[-1000:]})
+    log = sim.faults.log if req.arg("all") else sim.faults.log[-1000:]
+    return Response.json({"rules": [r.as_dict() for r in sim.faults.rules], "log": log})
 
 
 def faults_set(sim, body: dict, req: Request) -> Response:
@@ -146,8 +149,9 @@ def faults_set(sim, body: dict, req: Request) -> Response:
 
 
 def faults_clear(sim, body, req):
+    removed = Response.json({"rules": [r.as_dict() for r in sim.faults.rules], "log": sim.faults.log})
     sim.faults.clear()
-    return faults_get(sim, body, req)
+    return removed
 
 
 def ratelimits_get(sim, body, req):

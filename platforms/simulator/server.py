@@ -10,6 +10,7 @@ control.py.
 from __future__ import annotations
 
 import gc
+import hashlib
 import logging
 import math
 import random
@@ -44,10 +45,11 @@ class Transport:
     """An answer the HTTP layer gives instead of a response: close the connection
     (after `delay` seconds), or send `response` cut short."""
 
-    def __init__(self, kind: str, delay: float = 0.0, response: Response | None = None):
+    def __init__(self, kind: str, delay: float = 0.0, response: Response | None = None, cut: int = 0):
         self.kind = kind
         self.delay = delay
         self.response = response
+        self.cut = cut  # truncated: how many bytes of the body are sent
 
 
 class Simulator:
@@ -209,8 +211,9 @@ class Simulator:
                 picked = self.faults.pick(name, found.name, listing=found.listing, now=now)
                 if picked is not None:
                     fault, kind = picked
+                    entry = self.faults.log[-1]  # the entry pick() just wrote, under the same lock
                     stats.faults[name][kind] += 1
-                    answer = self._inject(sim, req, found, charges, fault, kind, now)
+                    answer = self._inject(sim, req, found, charges, fault, kind, now, entry)
                     if answer is not None:
                         return answer
                 response = found.handler(req)
@@ -221,10 +224,10 @@ class Simulator:
                     response.headers.setdefault(key, value)
             stats.statuses[name][str(response.status)] += 1
             if fault is not None and req.fault in BODY_KINDS:
-                return self._corrupt(response, req.fault)
+                return self._corrupt(response, req.fault, entry)
             return response
 
-    def _inject(self, sim, req, found, charges, rule, kind, now):
+    def _inject(self, sim, req, found, charges, rule, kind, now, entry):
         """Apply a picked fault: an answer to send now, or None to run the handler."""
         name = req.platform
         if kind == "429":
@@ -237,7 +240,7 @@ class Simulator:
         if kind in TRANSPORT_KINDS:
             return Transport(kind, rule.delay if kind == "timeout" else 0.0)
         if kind in BODY_KINDS and req.method != "GET":
-            return self._corrupt(Response.json({"id": "0"}), kind)
+            return self._corrupt(Response.json({"id": "0"}), kind, entry)
         if kind in PAGE_KINDS or kind in BODY_KINDS:
             req.fault = kind
         return None
@@ -252,13 +255,20 @@ class Simulator:
         return response
 
     @staticmethod
-    def _corrupt(response: Response, kind: str) -> Response | Transport:
+    def _corrupt(response: Response, kind: str, entry: dict) -> Response | Transport:
+        """A body that cannot be parsed. Its fault log entry records the bytes sent and the SHA-256
+        of the body as a client reads it (UTF-8, a broken character replaced by U+FFFD)."""
         if kind == "truncated":
-            return Transport("truncated", response=response)
-        body = response.body
-        response.body = body.replace(b'":', b'" ', 1) if b'":' in body else b"{" + body
-        response.status = 200
-        return response
+            answer = Transport("truncated", response=response, cut=max(1, len(response.body) // 2))
+            sent = response.body[:answer.cut]
+        else:
+            body = response.body
+            response.body = body.replace(b'":', b'" ', 1) if b'":' in body else b"{" + body
+            response.status = 200
+            answer, sent = response, response.body
+        entry["bytes"] = len(sent)
+        entry["sha256"] = hashlib.sha256(sent.decode("utf-8", "replace").encode("utf-8")).hexdigest()
+        return answer
 
 
 # --- HTTP -------------------------------------------------------------------------------
@@ -310,7 +320,7 @@ class Handler(BaseHTTPRequestHandler):
     def _transport(self, answer: Transport) -> None:
         self.close_connection = True
         if answer.kind == "truncated":
-            self._send(answer.response, cut=max(1, len(answer.response.body) // 2))
+            self._send(answer.response, cut=answer.cut)
             self.wfile.flush()
         elif answer.delay:
             time.sleep(answer.delay)
