@@ -11,8 +11,9 @@ Paced (the default), a cap is spread over its period: by any moment the app may 
 share of the cap that the period has run, plus one day's share of a monthly cap (one hour's of a
 daily one). A backlog then cannot eat the month's posts in a morning and leave the council blind
 for weeks. Unpaced, the whole cap may go at once. Either way a poll asks before each request
-whether the most that request can use still fits (`wait_until`), and records what it used
-(`spend`), in a counter per platform, app and period (ApiUsage) that every worker shares.
+whether the most that request can use still fits, and takes it (`reserve`, one statement, so
+two workers cannot both take the last of it), then settles what it really used (`spend`), in a
+counter per platform, app and period (ApiUsage) that every worker shares.
 """
 from __future__ import annotations
 
@@ -114,8 +115,9 @@ def used(cap: Cap, now: datetime | None = None) -> int:
 
 
 def spend(cap: Cap, amount: int, now: datetime | None = None) -> None:
-    """Add what a request used to the period's counter (one statement; safe from many workers)."""
-    if amount <= 0:
+    """Add to the period's counter (one statement; safe from many workers). Negative: give back
+    what a reservation took beyond what the request used."""
+    if amount == 0:
         return
     start, _ = period_bounds(cap.period, now or timezone.now())
     key = {"platform": cap.platform, "app": cap.app, "period_start": start}
@@ -128,7 +130,26 @@ def spend(cap: Cap, amount: int, now: datetime | None = None) -> None:
         ApiUsage.objects.filter(**key).update(used=F("used") + amount, updated_at=timezone.now())
 
 
-def poll_wait(cap: Cap, cost: int, now: datetime | None = None) -> datetime | None:
-    """None if a request that may use `cost` can be made now, else when to try again."""
+def reserve(cap: Cap, cost: int, now: datetime | None = None) -> datetime | None:
+    """Take `cost` from the allowance for a request about to be made, if it fits: None when
+    taken, else when to try again. Checking and taking are one statement, so polls on other
+    workers cannot both take the last of it. After the request, spend() the difference
+    between what it used and `cost`."""
     now = now or timezone.now()
-    return wait_until(cap.limit, cap.period, used(cap, now), cost, now, pace=cap.pace)
+    start, _ = period_bounds(cap.period, now)
+    key = {"platform": cap.platform, "app": cap.app, "period_start": start}
+    room = allowance(cap.limit, cap.period, now, pace=cap.pace) - cost
+    for _ in range(2):
+        if room < 0:
+            break
+        if ApiUsage.objects.filter(**key, used__lte=room).update(used=F("used") + cost, updated_at=now):
+            return None
+        if ApiUsage.objects.filter(**key).exists():
+            break
+        try:
+            with transaction.atomic():
+                ApiUsage.objects.create(**key, used=cost)
+            return None
+        except IntegrityError:  # another worker created it first: try the update again
+            continue
+    return wait_until(cap.limit, cap.period, used(cap, now), cost, now, pace=cap.pace) or now + timedelta(seconds=1)

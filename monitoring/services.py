@@ -262,17 +262,18 @@ def poll_run(*, state_id: int, client=None) -> dict:
     try:
         while pages < MAX_PAGES_PER_RUN:
             if cap is not None:
-                wait = budget.poll_wait(cap, client.cap_cost(state.endpoint))
+                cost = client.cap_cost(state.endpoint)
+                wait = budget.reserve(cap, cost)
                 if wait is not None:  # the month's (or day's) allowance is used for now
                     _release(state_id, not_before=wait)
                     return {**total.as_dict(), "pages": pages, "paused_until": wait.isoformat(), "capped": True}
+                spent = client.cap_spent
             cursor = state.cursor
-            spent = client.cap_spent if cap is not None else 0
             try:
                 page = client.fetch(state.endpoint, cursor or None, watch_terms=watch_terms)
             finally:
-                if cap is not None:
-                    budget.spend(cap, client.cap_spent - spent)
+                if cap is not None:  # settle the reservation: what the request really used
+                    budget.spend(cap, client.cap_spent - spent - cost)
             total.add(ingest_page(state=state, page=page, expected_cursor=cursor))
             pages += 1
             rl = page.rate_limit

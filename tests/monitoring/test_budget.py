@@ -65,6 +65,21 @@ def test_usage_is_counted_per_platform_app_and_period(settings):
     assert ApiUsage.objects.get(app="council", period_start=datetime(2026, 11, 1, tzinfo=UTC)).used == 140
 
 
+def test_a_reservation_takes_the_room_so_a_second_poll_cannot_take_it_too():
+    cap = budget.Cap(platform="x", app="council", limit=1000, period="month", pace=False)
+    budget.spend(cap, 850)
+    assert budget.reserve(cap, 100) is None  # 950 of 1000 taken
+    assert budget.reserve(cap, 100) == budget.period_bounds("month", timezone.now())[1]  # no room: next month
+    budget.spend(cap, 37 - 100)  # the request read 37 posts: the rest goes back
+    assert budget.used(cap) == 887
+    assert budget.reserve(cap, 100) is None and budget.used(cap) == 987
+
+
+def test_the_first_reservation_of_a_period_creates_its_counter():
+    cap = budget.Cap(platform="youtube", app="council", limit=10000, period="pacific_day", pace=False)
+    assert budget.reserve(cap, 101) is None and budget.used(cap) == 101
+
+
 class CappedClient(ScriptedClient):
     """A scripted X client that counts the posts it reads, as XClient does."""
 
