@@ -40,3 +40,22 @@ class MFARequiredMiddleware:
         if request.method == "GET":
             target += "?" + urlencode({"next": request.get_full_path()})
         return redirect(target)
+
+
+class NullCharacterMiddleware:
+    """A null character in the address is refused with 400 before any view reads it: no page or
+    API means one, and PostgreSQL cannot compare text with it (it was a 500). Searches (`q`) are
+    the exception: mention text may hold one and can be searched for it, and the other searches
+    find nothing."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or any("\x00" in k or (k != "q" and "\x00" in v)
+                                          for k, values in request.GET.lists() for v in values):
+            message = "The address contains a null character."
+            if request.path_info.startswith("/api/"):
+                return JsonResponse({"detail": message}, status=400)
+            return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)

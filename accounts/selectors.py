@@ -40,6 +40,8 @@ def channel_list(*, user: User, filters: dict | None = None) -> QuerySet[Channel
         qs = qs.filter(status=filters["status"])
     if filters.get("q"):
         q = filters["q"]
+        if "\x00" in q:  # no channel has one (PostgreSQL could not even compare it)
+            return qs.none()
         qs = qs.filter(Q(handle__icontains=q) | Q(display_name__icontains=q) | Q(purpose__icontains=q))
     return qs
 

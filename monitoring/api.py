@@ -1,3 +1,5 @@
+from datetime import datetime, timedelta
+
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -49,11 +51,18 @@ class MentionSerializer(serializers.ModelSerializer):
 
 
 def _when(value: str, name: str):
-    parsed = parse_datetime(value) or parse_date(value)
+    try:
+        parsed = parse_datetime(value) or parse_date(value)
+    except ValueError:  # well formed but no such day or time, e.g. 2026-02-30
+        parsed = None
+    if isinstance(parsed, datetime) and parsed.utcoffset() is not None and abs(parsed.utcoffset()) > MAX_OFFSET:
+        parsed = None  # no time zone is that far from UTC (and the database refuses it)
     if parsed is None:
         raise ValidationError({name: "Give a date (YYYY-MM-DD) or an ISO 8601 date and time."})
     return parsed
 
+
+MAX_OFFSET = timedelta(hours=14)  # Kiribati's UTC+14 is the farthest
 
 FILTERS = [
     OpenApiParameter("channel", OpenApiTypes.INT), OpenApiParameter("platform", OpenApiTypes.STR),

@@ -119,7 +119,7 @@ def author_list(request):
     _require_privacy_role(request.user)
     q = request.GET.get("q", "").strip()
     authors = Author.objects.none()
-    if q:
+    if q and "\x00" not in q:  # no author has one (PostgreSQL could not even compare it)
         authors = Author.objects.filter(Q(handle__icontains=q) | Q(display_name__icontains=q) |
                                         Q(external_id=q)).order_by("handle")[:100]
     return render(request, "monitoring/author_list.html", {"authors": authors, "q": q})

@@ -2,7 +2,7 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from accounts import selectors as account_selectors
@@ -122,6 +122,9 @@ class PostViewSet(PublishingRoles, mixins.ListModelMixin, mixins.RetrieveModelMi
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Post.objects.none()
         filters = {k: self.request.query_params.get(k) for k in ("state", "service", "channel", "campaign", "q")}
+        for name in ("channel", "campaign"):
+            if filters[name] and not filters[name].isdigit():
+                raise ValidationError({name: f"Give a {name} id."})
         return selectors.post_list(user=self.request.user, filters=filters).prefetch_related(
             "topics", "images", "approvals").order_by("-created_at", "-id")
 

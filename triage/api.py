@@ -42,8 +42,9 @@ class CaseStateField(serializers.CharField):
 
 class CaseSerializer(serializers.ModelSerializer):
     state = CaseStateField(read_only=True)
-    service = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    # Both may be empty (null), which the schema must say.
+    service = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     rule = serializers.CharField(source="rule_name")
     sla_state = serializers.SerializerMethodField()
     mention = CaseMentionSerializer()

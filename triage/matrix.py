@@ -188,6 +188,16 @@ CONDITIONS: dict[str, tuple[str, Callable | None, Callable | None]] = {
 }
 
 
+def _has_null_character(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, Mapping):
+        return any(_has_null_character(k) or _has_null_character(v) for k, v in value.items())
+    if isinstance(value, Sequence):
+        return any(_has_null_character(v) for v in value)
+    return False
+
+
 def validate_conditions(conditions: Any) -> list[str]:
     """What is wrong with a set of conditions (for the editing UI); empty when usable."""
     if not isinstance(conditions, Mapping):
@@ -196,6 +206,9 @@ def validate_conditions(conditions: Any) -> list[str]:
     for key, value in conditions.items():
         if key not in CONDITIONS:
             errors.append(f"Unknown condition '{key}'. Known conditions: {', '.join(CONDITIONS)}.")
+            continue
+        if _has_null_character(value):  # nobody types one, and PostgreSQL cannot store it in JSON
+            errors.append(f"'{key}' cannot contain a null character.")
             continue
         kind = CONDITIONS[key][0]
         if kind == "bool":

@@ -51,6 +51,7 @@ class World:
     flag: HousekeepingFlag
     head_b: object
     editor_b: object
+    draft: Post  # a draft by Libraries' service editor
 
 
 @pytest.fixture(autouse=True)
@@ -187,4 +188,5 @@ def world(staff, services, channels, make_user, settings):
     flag = HousekeepingFlag.objects.create(channel=channels["leisure"], kind="dormant", detail="No posts for 90 days")
     return World(a=a, b=b, cs_case=cs_case, foi_case=foi_case, rule=rule, canned=canned, staff_policy=staff_policy,
                  members_policy=members_policy, module=module, topic=topic, subscriber=subscriber, flag=flag,
-                 head_b=head_b, editor_b=editor_b)
+                 head_b=head_b, editor_b=editor_b,
+                 draft=publishing.post_create(actor=editor_a, text="A draft", channels=[a.channel]))

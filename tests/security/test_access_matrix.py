@@ -53,6 +53,34 @@ def watch_writes():
         yield written
 
 
+def table_digest(table: str) -> str:
+    import hashlib
+
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT * FROM "{table}"')
+        rows = sorted(repr(row) for row in cursor.fetchall())
+    return hashlib.sha256("\n".join(rows).encode()).hexdigest()
+
+
+def net_changes(make_request):
+    """(response, tables whose rows differ afterwards): a write the request undid itself (a
+    service that wrote, then refused and rolled back) is no change. The request runs once to
+    see where it writes, then again between snapshots of those tables; both runs are rolled
+    back."""
+    with transaction.atomic():
+        with watch_writes() as written:
+            response = make_request()
+        transaction.set_rollback(True)
+    if not written:
+        return response, set()
+    with transaction.atomic():
+        before = {table: table_digest(table) for table in written}
+        response = make_request()
+        changed = {table for table in written if table_digest(table) != before[table]}
+        transaction.set_rollback(True)
+    return response, changed
+
+
 def outcome(response, changed: bool, method: str):
     if response.status_code == 302:
         location = response["Location"]
