@@ -283,8 +283,9 @@ if USE_SIMULATOR and SIMULATOR_URL.startswith("http://"):
 POLL_INTERVAL_SECONDS = env.int("POLL_INTERVAL_SECONDS", default=60)
 POLL_MIN_INTERVAL_SECONDS = 5
 POLL_MAX_BACKOFF_SECONDS = env.int("POLL_MAX_BACKOFF_SECONDS", default=900)
-# A poll's lease on its endpoint; a killed worker's lease lapses after this (benchmarks/fault_drill.py).
-POLL_LEASE_SECONDS = env.int("POLL_LEASE_SECONDS", default=300)
+# A poll's lease on its endpoint, renewed with each page stored; a killed worker's lease lapses
+# after this, and the endpoint is polled again (benchmarks/fault_drill.py).
+POLL_LEASE_SECONDS = env.int("POLL_LEASE_SECONDS", default=60)
 # Mentions and authors are purged after this many days unless an open case or FOI request holds them.
 MENTION_RETENTION_DAYS = env.int("MENTION_RETENTION_DAYS", default=395)
 # Housekeeping flags a channel dormant after this many days without activity.

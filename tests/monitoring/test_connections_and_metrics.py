@@ -84,9 +84,10 @@ def test_poll_schedules_are_stored_per_channel_and_endpoint(channels, staff):
     assert {s.endpoint for s in states} == {"mentions", "search"}
     task.refresh_from_db()
     assert task.enabled and task.task == "monitoring.poll" and task.interval.every == 60
+    assert task.expire_seconds == 60  # a poll not started before the next is due is dropped
     state = PollState.objects.get(channel=channel, endpoint="mentions")
     services.poll_interval_set(actor=staff[Role.WEB_TEAM], state=state, seconds=5)
     task.refresh_from_db()
-    assert task.interval.every == 5
+    assert task.interval.every == 5 and task.expire_seconds == 5
     with pytest.raises(ValueError, match="between 5 seconds"):
         services.poll_interval_set(actor=staff[Role.WEB_TEAM], state=state, seconds=2)

@@ -41,6 +41,18 @@ def test_a_failed_page_leaves_the_cursor_where_the_data_is(polled):
     assert Mention.objects.count() == 1
 
 
+def test_failures_count_from_the_last_page_stored(polled, settings):
+    """After earlier failures, a run that stores a page and then fails has failed once in a row: its
+    back-off starts again from the shortest."""
+    settings.POLL_MAX_BACKOFF_SECONDS = 900
+    PollState.objects.filter(pk=polled.pk).update(consecutive_failures=7)
+    client = ScriptedClient([page([item(1)], "c1", has_more=True), TransientError("x: HTTP 503", status=503)])
+    before = timezone.now()
+    poll_run(state_id=polled.pk, client=client)
+    polled.refresh_from_db()
+    assert polled.consecutive_failures == 1 and polled.not_before <= before + timedelta(seconds=5)
+
+
 def test_no_request_before_the_rate_limit_resets(polled):
     reset = datetime(2026, 11, 2, 12, 15, tzinfo=UTC)
     with time_machine.travel(datetime(2026, 11, 2, 12, 0, tzinfo=UTC), tick=False):
@@ -89,6 +101,32 @@ def test_a_poll_already_running_is_not_run_twice(polled):
     PollState.objects.filter(pk=polled.pk).update(leased_until=timezone.now() + timedelta(minutes=1))
     client = ScriptedClient([page([item(1)], "c1")])
     assert poll_run(state_id=polled.pk, client=client)["skipped"] and client.calls == []
+
+
+def test_each_page_renews_the_lease_and_a_killed_polls_lease_lapses(polled, settings):
+    """A poll keeps its endpoint while it stores pages; a poll whose worker was killed (nothing ran
+    its clean-up) holds it for POLL_LEASE_SECONDS only, then the next poll goes on from the cursor."""
+    settings.POLL_LEASE_SECONDS = 60
+    start = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
+    leases = []
+    with time_machine.travel(start, tick=False) as clock:
+        class Slow(ScriptedClient):
+            def fetch(self, endpoint, cursor, *, watch_terms=()):
+                leases.append(PollState.objects.get(pk=polled.pk).leased_until)
+                clock.shift(timedelta(seconds=45))  # each page takes 45 s to arrive
+                return super().fetch(endpoint, cursor, watch_terms=watch_terms)
+
+        pages = [page([item(n)], f"c{n}", has_more=True) for n in (1, 2)] + [page([item(3)], "c3")]
+        assert poll_run(state_id=polled.pk, client=Slow(pages))["pages"] == 3
+        assert leases == [start + timedelta(seconds=60), start + timedelta(seconds=105),
+                          start + timedelta(seconds=150)]
+
+        # A worker killed mid-poll leaves its lease behind.
+        PollState.objects.filter(pk=polled.pk).update(leased_until=timezone.now() + timedelta(seconds=60))
+        assert poll_run(state_id=polled.pk, client=ScriptedClient([]))["skipped"]
+        clock.shift(timedelta(seconds=61))
+        client = ScriptedClient([page([item(4)], "c4")])
+        assert poll_run(state_id=polled.pk, client=client)["created"] == 1 and client.calls == ["c3"]
 
 
 def test_a_crash_mid_run_releases_the_lease_and_loses_nothing(polled):
