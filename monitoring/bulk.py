@@ -8,6 +8,7 @@ of the time bulk_create spends on a page). Elsewhere (SQLite) these are bulk_cre
     insert(model, objs)                          new rows; sets their pks
     insert(model, objs, skip_conflicts=True)     rows that clash with a unique constraint are
                                                  left out (another writer stored them first)
+    insert_rows(model, rows)                     rows given as dicts: no instances, no ids back
     upsert(model, objs, unique_fields=..., update_fields=...)
                                                  create or refresh; a row whose values are
                                                  unchanged is not written again
@@ -21,6 +22,7 @@ from datetime import date, datetime, time
 from django.db import IntegrityError, connections, models, router, transaction
 from django.db.models import UniqueConstraint
 from django.db.models.fields import AutoFieldMixin
+from django.utils import timezone
 
 BATCH = 500
 
@@ -120,6 +122,39 @@ def insert(model, objs: Sequence, *, skip_conflicts: bool = False, using: str | 
             inserted.append(obj)
     _saved(inserted, using)
     return inserted
+
+
+def insert_rows(model, rows: Sequence[dict], *, using: str | None = None) -> None:
+    """Insert rows given as {attname: value}, with no instances built and no ids returned (for
+    rows nothing refers to, such as a case's timeline). Fields left out take their defaults."""
+    if not rows:
+        return
+    using, connection = _target(model, using)
+    if connection.vendor != "postgresql":
+        model._default_manager.using(using).bulk_create([model(**row) for row in rows], batch_size=BATCH)
+        return
+    opts = model._meta
+    fields = _columns(model, with_pk=not isinstance(opts.pk, AutoFieldMixin))
+    now = timezone.now()
+    plan = []
+    for f in fields:
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            default = now
+        else:
+            default = f.get_default()  # "" for text fields without one, as Django saves them
+        kind = type(f)
+        as_is = kind in _AS_IS or kind is models.DateTimeField or (kind is models.JSONField and f.encoder is None)
+        plan.append((f.column, f.attname, default, None if as_is else f))
+    document = json.dumps(
+        [{column: (row.get(attname, default) if field is None else
+                   field.get_db_prep_save(row.get(attname, default), connection))
+          for column, attname, default, field in plan} for row in rows],
+        default=_plain, ensure_ascii=False, separators=(",", ":"))
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {quote(opts.db_table)} ({columns}) SELECT {columns} FROM "
+                       f"json_populate_recordset(NULL::{quote(opts.db_table)}, %s::json)", [document])
 
 
 def _unique_key(model):

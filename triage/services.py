@@ -292,7 +292,8 @@ def mentions_route(mentions: Sequence[Mention] | Sequence[int]) -> int:
         for case in found:
             open_cases.setdefault((case.platform, case.conversation_id), case)
 
-    new_cases, raised, routings, events, fois, told = [], {}, [], [], [], []
+    # Routings and timeline events are written as plain rows once the new cases have their ids.
+    new_cases, raised, routed, events, fois, told = [], {}, [], [], [], []
     for mention, c, d in zip(mentions, classifications, decisions, strict=True):
         received = _received(mention)
         service_id = service_ids.get(c.service)
@@ -303,32 +304,37 @@ def mentions_route(mentions: Sequence[Mention] | Sequence[int]) -> int:
             case = _new_case(mention, d, cfg, received, service_id)
             new_cases.append(case)
             open_cases.setdefault((case.platform, case.conversation_id), case)
-            events.append(CaseEvent(case=case, at=now, actor_name="system", kind=Kind.CREATED, text=d.explanation,
-                                    data={"mention": mention.pk, "rule": d.rule, "route": d.route}))
+            events.append((case, Kind.CREATED, d.explanation, {"mention": mention.pk, "rule": d.rule,
+                                                                "route": d.route}))
             if d.route == Route.FOI:
                 fois.append(_new_foi(case, mention, c, received))
             told.append((case, d.notify))
         else:
-            events.append(CaseEvent(case=case, at=now, actor_name="system", kind=Kind.JOINED, text=d.explanation,
-                                    data={"mention": mention.pk, "rule": d.rule, "route": d.route}))
+            events.append((case, Kind.JOINED, d.explanation, {"mention": mention.pk, "rule": d.rule,
+                                                               "route": d.route}))
             if matrix.rank(d.route, d.priority) > matrix.rank(case.route, case.priority):
                 changed = _raise_routing(case, d, cfg, received, service_id)
-                events.append(CaseEvent(case=case, at=now, actor_name="system", kind=Kind.REROUTED,
-                                        text=d.explanation, data={"mention": mention.pk, "changed": changed}))
+                events.append((case, Kind.REROUTED, d.explanation, {"mention": mention.pk, "changed": changed}))
                 if case.pk:
                     raised[case.pk] = case
                 told.append((case, d.notify))
-        routings.append(_routing(mention, c, d, service_id=service_id, case=case, now=now))
+        routed.append((mention, c, d, service_id, case))
 
     bulk.insert(Case, new_cases)
     if raised:
         bulk.update(Case, list(raised.values()), CASE_ROUTING_FIELDS)
-    bulk.insert(MentionRouting, routings)
-    bulk.insert(CaseEvent, events)
+    bulk.insert_rows(MentionRouting, [
+        {"mention_id": mention.pk, "route": d.route, "service_id": service_id, "rule_name": d.rule[:200],
+         "explanation": d.explanation, "priority": d.priority, "classification": _classification_json(c),
+         "thread_growth": d.thread_growth, "case_id": case.pk, "routed_at": now}
+        for mention, c, d, service_id, case in routed])
+    bulk.insert_rows(CaseEvent, [
+        {"case_id": case.pk, "at": now, "actor_name": "system", "kind": kind, "text": text, "data": data}
+        for case, kind, text, data in events])
     bulk.insert(FoiRequest, fois)
     _share_with_leading_members(told)
     _notice(_group_by_role(told), subject="New on the dashboard")
-    return len(routings)
+    return len(routed)
 
 
 @transaction.atomic(savepoint=False)
@@ -880,3 +886,11 @@ def config_object_save(*, actor, obj, created: bool, before: dict | None = None)
     config.config_changed()
     audit_record(actor=actor, action=f"{obj._meta.model_name}.{'create' if created else 'update'}", obj=obj,
                  changes=diff(before or {}, snapshot(obj)))
+
+
+@transaction.atomic
+def config_object_delete(*, actor, obj) -> None:
+    """Delete a service topic or SLA policy (admin) and rebuild the configuration."""
+    audit_record(actor=actor, action=f"{obj._meta.model_name}.delete", obj=obj, changes=diff(snapshot(obj), {}))
+    obj.delete()
+    config.config_changed()

@@ -113,3 +113,23 @@ def test_update_sets_auto_now_fields(channels):
     bulk.update(Case, [case], ["priority", "sla_due_at", "updated_at"])
     stored = Case.objects.get(pk=case.pk)
     assert (stored.priority, stored.sla_due_at) == ("high", WHEN + timedelta(days=1)) and stored.updated_at > WHEN
+
+
+def test_insert_rows_writes_plain_rows_with_defaults_for_what_is_left_out(channels):
+    from triage.models import CaseEvent
+
+    author = Author.objects.create(platform="x", external_id="a1")
+    m = bulk.insert(Mention, [mention(channels["corporate"], author, 1)])[0]
+    case = bulk.insert(Case, [Case(mention=m, platform="x", route="no_action", priority="low", rule_name="r",
+                                   explanation="e", opened_at=WHEN)])[0]
+    data = {"mention": m.pk, "rule": "r", "quote": "'\"\\"}
+    with CaptureQueriesContext(connection) as queries:
+        bulk.insert_rows(CaseEvent, [{"case_id": case.pk, "at": WHEN, "actor_name": "system", "kind": "created",
+                                      "text": HOSTILE.replace("\x00", ""), "data": data},
+                                     {"case_id": case.pk, "at": WHEN, "kind": "joined"}])
+    if connection.vendor == "postgresql":
+        assert len(statements(queries)) == 1
+    first, second = CaseEvent.objects.filter(case=case).order_by("pk")
+    assert (first.text, first.data, first.at, first.actor_id) == (HOSTILE.replace("\x00", ""), data, WHEN, None)
+    assert (second.kind, second.text, second.external_id, second.url, second.data, second.actor_name) == (
+        "joined", "", "", "", {}, "")
