@@ -1,0 +1,36 @@
+"""Beat keeps scheduling through a database outage (council_social.beat.DatabaseScheduler)."""
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.db import OperationalError
+from django_celery_beat.models import PeriodicTask
+
+from council_social.beat import DatabaseScheduler
+from council_social.celery import app
+from council_social.schedules import sync
+
+pytestmark = pytest.mark.django_db(transaction=True)  # the scheduler commits and closes connections
+
+
+def test_a_database_outage_during_a_full_reload_keeps_the_schedule():
+    sync()
+    scheduler = DatabaseScheduler(app=app)
+    before = dict(scheduler.schedule)
+    assert "Scheduler heartbeat" in before
+    # Five minutes on, the scheduler reloads everything, just as the database goes away.
+    scheduler._last_full_sync -= timedelta(minutes=6)
+    down = OperationalError("connection failed: the database system is not yet accepting connections")
+    with mock.patch.object(PeriodicTask.objects, "enabled", side_effect=down):
+        assert scheduler.schedule.keys() == before.keys()
+    # Back up: the next reload reads the database again.
+    PeriodicTask.objects.filter(name="Scheduler heartbeat").update(enabled=False)
+    scheduler._last_full_sync -= timedelta(minutes=6)
+    assert "Scheduler heartbeat" not in scheduler.schedule
+
+
+def test_without_a_schedule_to_keep_the_first_read_still_fails():
+    scheduler = DatabaseScheduler(app=app, lazy=True)
+    with mock.patch.object(PeriodicTask.objects, "enabled", side_effect=OperationalError("down")):
+        with pytest.raises(OperationalError):
+            scheduler.all_as_schedule()
