@@ -102,6 +102,7 @@ def insert(model, objs: Sequence, *, skip_conflicts: bool = False, using: str | 
     keys = _unique_key(model) if skip_conflicts else None
     if skip_conflicts:
         sql += " ON CONFLICT DO NOTHING"
+        objs = _in_key_order(objs, keys)
     returning = [opts.pk] + (keys or [])
     sql += " RETURNING " + ", ".join(quote(f.column) for f in returning)
     with connection.cursor() as cursor:
@@ -155,6 +156,13 @@ def insert_rows(model, rows: Sequence[dict], *, using: str | None = None) -> Non
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {quote(opts.db_table)} ({columns}) SELECT {columns} FROM "
                        f"json_populate_recordset(NULL::{quote(opts.db_table)}, %s::json)", [document])
+
+
+def _in_key_order(objs: list, keys) -> list:
+    """The rows sorted on their unique key. Two pages written at once by two workers may hold
+    the same authors (or mentions, or cases): each statement then locks them in the same order,
+    and neither can wait for a row the other holds while holding one it wants (a deadlock)."""
+    return sorted(objs, key=lambda obj: tuple(str(getattr(obj, f.attname)) for f in keys))
 
 
 def _unique_key(model):
@@ -218,6 +226,7 @@ def upsert(model, objs: Sequence, *, unique_fields: Sequence[str], update_fields
     table = quote(opts.db_table)
     fields = _columns(model, with_pk=False)
     keys = [opts.get_field(name) for name in unique_fields]
+    objs = _in_key_order(objs, keys)
     changing = [opts.get_field(name) for name in update_fields]
     compared = [f for f in changing if not getattr(f, "auto_now", False)]  # a timestamp alone is no change
     columns = ", ".join(quote(f.column) for f in fields)
@@ -267,6 +276,7 @@ def update(model, objs: Sequence, fields: Sequence[str], *, using: str | None = 
     sql = (f"UPDATE {table} AS t SET "
            + ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in written)
            + f" FROM json_populate_recordset(NULL::{table}, %s::json) AS v WHERE t.{pk} = v.{pk}")
+    objs = sorted(objs, key=lambda obj: obj.pk)  # rows locked in one order (see _in_key_order)
     with connection.cursor() as cursor:
         cursor.execute(sql, [_document([opts.pk, *written], objs, connection, add=False)])
         return cursor.rowcount

@@ -133,3 +133,19 @@ def test_insert_rows_writes_plain_rows_with_defaults_for_what_is_left_out(channe
     assert (first.text, first.data, first.at, first.actor_id) == (HOSTILE.replace("\x00", ""), data, WHEN, None)
     assert (second.kind, second.text, second.external_id, second.url, second.data, second.actor_name) == (
         "joined", "", "", "", {}, "")
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="row locks: PostgreSQL only")
+def test_rows_are_written_in_key_order_so_two_writers_lock_them_in_the_same_order(channels):
+    """Two workers storing pages with the same authors lock those rows in one order, so neither
+    waits for a row the other holds while holding one it wants (a deadlock, seen with two
+    ingest processes before the rows were sorted)."""
+    rows = [Author(platform="x", external_id=e, handle=e) for e in ("c", "a", "b")]
+    with CaptureQueriesContext(connection) as queries:
+        bulk.upsert(Author, rows, unique_fields=["platform", "external_id"], update_fields=["handle"])
+        bulk.insert(Mention, [mention(channels["corporate"], rows[0], n) for n in (3, 1, 2)], skip_conflicts=True)
+    upsert, insert = statements(queries)
+    assert upsert.index('"external_id":"a"') < upsert.index('"external_id":"b"') < upsert.index('"external_id":"c"')
+    assert insert.index('"external_id":"m1"') < insert.index('"external_id":"m2"') < insert.index(
+        '"external_id":"m3"')
+    assert {r.external_id: r.pk for r in rows} == dict(Author.objects.values_list("external_id", "pk"))
