@@ -18,7 +18,10 @@ def snapshot(obj: models.Model, fields=None) -> dict:
 
 
 def diff(before: dict, after: dict) -> dict:
-    return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+    """{field: [before, after]} for what changed; a field on one side only (a record created or
+    deleted) is None on the other."""
+    keys = [*after, *(k for k in before if k not in after)]
+    return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
 
 
 def audit_record(*, actor, action: str, obj: models.Model, changes: dict | None = None,

@@ -6,7 +6,7 @@ from .models import Author, ChannelMetricSnapshot, Mention, PollState, Quarantin
 
 
 @admin.register(WatchTerm)
-class WatchTermAdmin(admin.ModelAdmin):
+class WatchTermAdmin(AuditedAdmin):
     list_display = ["term", "service", "platforms", "active"]
     list_filter = ["active", "service"]
     search_fields = ["term"]
@@ -14,9 +14,21 @@ class WatchTermAdmin(admin.ModelAdmin):
 
 @admin.register(Author)
 class AuthorAdmin(admin.ModelAdmin):
+    """Read-only: authors come from the platforms, and are erased on request from the people
+    pages (recorded, without copying their details into the audit trail)."""
+
     list_display = ["handle", "display_name", "platform", "followers", "verified", "influence"]
     list_filter = ["platform", "verified"]
     search_fields = ["handle", "display_name", "external_id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Mention)
@@ -54,13 +66,16 @@ class QuarantineAdmin(admin.ModelAdmin):
 
 
 @admin.register(PollState)
-class PollStateAdmin(admin.ModelAdmin):
+class PollStateAdmin(AuditedAdmin):
     list_display = ["channel", "endpoint", "enabled", "interval_seconds", "last_success_at", "last_error_at",
                     "consecutive_failures", "not_before", "items_total"]
     list_filter = ["enabled", "endpoint", "channel__platform"]
     list_select_related = ["channel"]
     readonly_fields = ["cursor", "leased_until", "last_polled_at", "last_success_at", "last_error_at", "last_error",
                        "consecutive_failures", "rate_limit", "items_total"]
+
+    def audit_service(self, obj):
+        return obj.channel.service
 
 
 @admin.register(ChannelMetricSnapshot)

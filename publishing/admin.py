@@ -82,6 +82,9 @@ class PostAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # kept as the record; a post is cancelled, not deleted
+
 
 @admin.register(EmergencyPause)
 class EmergencyPauseAdmin(admin.ModelAdmin):
@@ -93,6 +96,9 @@ class EmergencyPauseAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # kept as the record; a post is cancelled, not deleted
+
 
 @admin.register(AlertIssue)
 class AlertIssueAdmin(admin.ModelAdmin):
@@ -103,3 +109,6 @@ class AlertIssueAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # kept as the record; a post is cancelled, not deleted

@@ -50,6 +50,13 @@ class ConfigAdmin(admin.ModelAdmin):
         before = snapshot(type(obj).objects.get(pk=obj.pk)) if change and obj.pk else {}
         services.config_object_save(actor=request.user, obj=obj, created=not change, before=before)
 
+    def delete_model(self, request, obj):
+        services.config_object_delete(actor=request.user, obj=obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            services.config_object_delete(actor=request.user, obj=obj)
+
 
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(ConfigAdmin):
