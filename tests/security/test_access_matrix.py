@@ -288,3 +288,30 @@ def test_the_audit_trail_cannot_be_changed_in_admin(world, staff, clients):
     changelist = client.post("/admin/accounts/auditevent/", {"action": "delete_selected", "_selected_action": [event.pk]})
     assert changelist.status_code in (200, 302)
     assert AuditEvent.objects.filter(pk=event.pk, action=event.action).exists()
+
+
+# --- CSRF: a signed-in session's POSTs need the form's token -------------------------------------
+
+# RFC 8058 one-click unsubscribe: mail clients POST with no session and no form token.
+CSRF_EXEMPT = {"alerts_unsubscribe"}
+
+
+def test_every_post_needs_the_csrf_token(world, staff):
+    """As the web team (who may make most changes), every state-changing request of the table
+    made without the CSRF token is refused with 403 and changes nothing, pages and API alike
+    (the API's session authentication checks it too; token authentication has no session)."""
+    from accounts import mfa
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(staff[Role.WEB_TEAM])
+    session = client.session
+    session[mfa.SESSION_KEY] = {"user": staff[Role.WEB_TEAM].pk, "method": "test"}
+    session.save()
+    wrong = []
+    for entry in ENTRIES:
+        if entry.method == "GET" or entry.name in CSRF_EXEMPT:
+            continue
+        got, changed, _ = run(client, entry, world)
+        if got != 403 or changed:
+            wrong.append(f"{entry.id()}: {got}{' and the database changed' if changed else ''}")
+    assert not wrong, "\n".join(wrong)
