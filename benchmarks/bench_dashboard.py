@@ -308,6 +308,7 @@ def load(n: int, *, seed: int = 8) -> dict:
     with connection.cursor() as cursor:
         for table in BIG_TABLES:
             cursor.execute(f'VACUUM ANALYZE "{table}"')
+        cursor.execute("ANALYZE")  # and the small tables (staff, channels, services)
     counts.update(load_s=round(loaded, 1), index_s=round(indexed, 1),
                   vacuum_s=round(time.perf_counter() - started - loaded - indexed, 1))
     return counts
@@ -396,7 +397,8 @@ def _client(user):
 
 
 def pages(rng, requests: int) -> list[dict]:
-    """The pages measured, each with who asks and the URLs asked for (one per request)."""
+    """The pages measured: who asks, and (key, URL) for each request. Query counts are compared
+    between sizes key by key (a filter, a search term, the state of the case shown)."""
     from accounts.models import User
     from triage.models import Case
 
@@ -406,26 +408,35 @@ def pages(rng, requests: int) -> list[dict]:
     month_ago = (datetime.now(UTC) - timedelta(days=30)).date().isoformat()
     filtered = ["route=customer_service&sort=priority", "service=waste-and-recycling&sla=breached",
                 "status=closed&sort=newest", "assignee=none&priority=high", f"platform=facebook&since={month_ago}"]
+    searches = [f"q={term.replace(' ', '+')}" for term in SEARCH_TERMS]
     last = Case.objects.order_by("-pk").values_list("pk", flat=True).first()
-    case_ids = rng.sample(range(1, last + 1), min(requests, last))
+    chosen = rng.sample(range(1, last + 1), min(requests, last))
+    states = dict(Case.objects.filter(pk__in=chosen).values_list("pk", "state"))
+
+    def same(url, n=requests):
+        return [("", url)] * n
+
+    def rotate(base, queries, n=requests):
+        return [(queries[i % len(queries)], f"{base}?{queries[i % len(queries)]}") for i in range(n)]
+
+    few = max(10, requests // 10)  # the slow extras are asked fewer times
     return [
-        {"name": "queue", "who": web, "role": "web team",
-         "urls": ["/cases/"] * requests},
-        {"name": "queue, service editor", "who": editor, "role": "service editor (waste)",
-         "urls": ["/cases/"] * requests},
+        {"name": "queue", "who": web, "role": "web team", "urls": same("/cases/")},
+        {"name": "queue, service editor", "who": editor, "role": "service editor (waste)", "urls": same("/cases/")},
         {"name": "queue, customer services", "who": cso, "role": "customer services officer",
-         "urls": ["/cases/"] * requests},
-        {"name": "filtered queue", "who": web, "role": "web team",
-         "urls": [f"/cases/?{filtered[i % len(filtered)]}" for i in range(requests)], "variants": filtered},
-        {"name": "text search", "who": web, "role": "web team",
-         "urls": [f"/cases/?q={SEARCH_TERMS[i % len(SEARCH_TERMS)].replace(' ', '+')}" for i in range(requests)],
-         "variants": [f"q={t.replace(' ', '+')}" for t in SEARCH_TERMS]},
+         "urls": same("/cases/")},
+        {"name": "filtered queue", "who": web, "role": "web team", "urls": rotate("/cases/", filtered)},
+        {"name": "text search", "who": web, "role": "web team", "urls": rotate("/cases/", searches)},
         {"name": "case page", "who": web, "role": "web team",
-         "urls": [f"/cases/{pk}/" for pk in case_ids]},
+         "urls": [(f"state={states[pk]}", f"/cases/{pk}/") for pk in chosen if pk in states]},
         {"name": "live updates (htmx poll)", "who": web, "role": "web team", "extra": True,
-         "urls": [f"/cases/updates/?since={last}"] * requests},
-        {"name": "dashboard overview", "who": web, "role": "web team", "extra": True,
-         "urls": ["/dashboard/"] * requests},
+         "urls": same(f"/cases/updates/?since={last}")},
+        {"name": "dashboard overview", "who": web, "role": "web team", "extra": True, "urls": same("/dashboard/")},
+        {"name": "mentions page", "who": web, "role": "web team", "extra": True, "urls": same("/mentions/")},
+        {"name": "mentions search", "who": web, "role": "web team", "extra": True,
+         "urls": rotate("/mentions/", searches, few)},
+        {"name": "text search, all statuses", "who": web, "role": "web team", "extra": True,
+         "urls": rotate("/cases/", [f"{q}&status=all" for q in searches], few)},
     ]
 
 
@@ -444,10 +455,10 @@ def measure(requests: int, *, explain: bool, seed: int = 3) -> list[dict]:
     out = []
     for page in pages(rng, requests):
         client = _client(page["who"])
-        for url in page["urls"][:5]:  # warm: connection, session, caches, the plan cache
+        for _, url in page["urls"][:5]:  # warm: connection, session, caches
             assert client.get(url).status_code == 200, url
-        times, cpu, per_url = [], [], {}
-        for url in page["urls"]:
+        times, cpu, per_key = [], [], {}
+        for key, url in page["urls"]:
             t, c = time.perf_counter(), time.process_time()
             response = client.get(url)
             ms = (time.perf_counter() - t) * 1000
@@ -455,25 +466,27 @@ def measure(requests: int, *, explain: bool, seed: int = 3) -> list[dict]:
             if response.status_code != 200:
                 raise SystemExit(f"{url} answered {response.status_code}")
             times.append(ms)
-            per_url.setdefault(url.split("?", 1)[-1], []).append(ms)
-        queries, sql_ms, slowest = set(), [], []
-        for url in dict.fromkeys(page["urls"][: max(10, len(page.get("variants", [])))]):
+            per_key.setdefault(key, []).append(ms)
+        # Queries, counted apart from the timed requests: every key once, and at least 20 requests.
+        queries, sql_ms, slowest = {}, [], []
+        for key, url in [*dict(reversed(page["urls"])).items(), *page["urls"][:20]]:
             with CaptureQueriesContext(connection) as ctx:
                 client.get(url)
-            queries.add(len(ctx.captured_queries))
+            queries.setdefault(key, len(ctx.captured_queries))
+            if queries[key] != len(ctx.captured_queries):
+                queries[f"{key} (again)"] = len(ctx.captured_queries)
             sql_ms.append(sum(float(q["time"]) for q in ctx.captured_queries) * 1000)
             slowest += [(float(q["time"]) * 1000, url, q["sql"]) for q in ctx.captured_queries]
         reset_queries()
         row = {"page": page["name"], "role": page["role"], "extra": page.get("extra", False),
                "requests": len(times), "p50": percentile(times, 50), "p95": percentile(times, 95),
-               "max": max(times), "cpu_p50": percentile(cpu, 50), "queries": sorted(queries),
+               "max": max(times), "cpu_p50": percentile(cpu, 50), "queries": queries,
                "sql_ms_p50": statistics.median(sql_ms)}
-        if page.get("variants"):
-            row["variants"] = {v: statistics.median(ms) for v, ms in per_url.items()}
+        if len(per_key) > 1 and not page["name"].startswith("case page"):
+            row["variants"] = {key: statistics.median(ms) for key, ms in per_key.items()}
         out.append(row)
-        say(f"  {row['page']:<28} p50 {row['p50']:7.1f} ms  p95 {row['p95']:7.1f} ms  "
-            f"queries {','.join(map(str, row['queries']))}  (CPU here {row['cpu_p50']:.1f} ms, "
-            f"SQL {row['sql_ms_p50']:.1f} ms)")
+        say(f"  {row['page']:<28} p50 {row['p50']:7.1f} ms  p95 {row['p95']:7.1f} ms  queries "
+            f"{_counts(queries)}  (CPU here {row['cpu_p50']:.1f} ms, SQL {row['sql_ms_p50']:.1f} ms)")
         if explain:
             for ms, url, sql in sorted(slowest, reverse=True)[:2]:
                 say(f"\n    slowest query of {url} ({ms:.1f} ms):\n    {sql[:600]}")
@@ -481,6 +494,11 @@ def measure(requests: int, *, explain: bool, seed: int = 3) -> list[dict]:
                     cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
                     say("\n".join("      " + line for (line,) in cursor.fetchall()))
     return out
+
+
+def _counts(queries: dict) -> str:
+    values = sorted(set(queries.values()))
+    return str(values[0]) if len(values) == 1 else f"{values[0]}-{values[-1]}"
 
 
 def load_average() -> str:
@@ -545,7 +563,7 @@ def report(results: list[dict]) -> bool:
                 f"{x['authors']:,} authors, {x['mentions']:,} mentions, {x['cases']:,} cases, {x['events']:,} events, "
                 f"{x['foi']:,} FOI requests")
     sizes = [r["size"] for r in results]
-    head = f"{'page':<28}" + "".join(f"{f'{s:,}: p50 / p95 / queries':>34}" for s in sizes)
+    head = f"{'page':<28}" + "".join(f"{f'{s:,}: p50 / p95 ms, CPU ms, queries':>42}" for s in sizes)
     if len(results) > 1:
         head += f"{'p95 ratio':>11}{'same queries':>14}"
     say("\n" + head)
@@ -554,22 +572,24 @@ def report(results: list[dict]) -> bool:
         rows = [r["pages"][i] for r in results]
         line = f"{row['page']:<28}"
         for x in rows:
-            line += f"{x['p50']:>14.1f} / {x['p95']:>6.1f} ms / {','.join(map(str, x['queries'])):>4}"
+            line += f"{x['p50']:>14.1f} / {x['p95']:>7.1f}, {x['cpu_p50']:>6.1f}, {_counts(x['queries']):>6}"
         if len(results) > 1:
-            same = len({tuple(x["queries"]) for x in rows}) == 1 and all(len(x["queries"]) == 1 for x in rows)
+            common = set.intersection(*(set(x["queries"]) for x in rows))
+            same = bool(common) and all(len({x["queries"][k] for x in rows}) == 1 for k in common)
             line += f"{rows[-1]['p95'] / rows[0]['p95']:>10.1f}x{'yes' if same else 'NO':>14}"
-            ok &= same or row["page"] == "case page"
+            ok &= same
         met = all(x["p95"] <= GOAL_P95_MS for x in rows)
-        line += "" if met else "   over 100 ms"
+        line += "" if met else "   over 100 ms" + (" (extra)" if row["extra"] else "")
         ok &= met or row["extra"]
         say(line)
     for i, row in enumerate(results[0]["pages"]):
         if row.get("variants"):
-            say(f"\n{row['page']}, median per query:")
+            say(f"\n{row['page']}, median ms per query:")
             for variant in row["variants"]:
-                say(f"  {variant:<45}" + "".join(f"{r['pages'][i]['variants'][variant]:>9.1f} ms" for r in results))
-    say(f"\nGoal: p95 <= {GOAL_P95_MS:.0f} ms for each page and the same query count at every size: "
-        f"{'met' if ok else 'missed'}.")
+                say(f"  {variant:<55}" + "".join(f"{r['pages'][i]['variants'].get(variant, float('nan')):>9.1f}"
+                                                 for r in results))
+    say(f"\nGoal: p95 <= {GOAL_P95_MS:.0f} ms for the queue, filtered queue, text search and case page, and the same "
+        f"query count at every size (pages marked extra are shown, not judged): {'met' if ok else 'missed'}.")
     return ok
 
 

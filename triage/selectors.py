@@ -156,9 +156,14 @@ def case_list(*, user: User, filters: dict | None = None, now: datetime | None =
         # (with very many matches, the page and its count keep the search as a subquery).
         by_text = qs.filter(mention__text__icontains=f["q"]).order_by().values_list("pk", flat=True)
         by_author = qs.filter(mention__author__handle__icontains=f["q"]).order_by().values_list("pk", flat=True)
-        matches = by_text.union(by_author)
-        found = list(matches[:SEARCH_IDS_MAX + 1])
-        qs = qs.filter(pk__in=found if len(found) <= SEARCH_IDS_MAX else matches)
+        # UNION ALL can stop at its limit; a case found by both its text and its author comes twice.
+        limit = 2 * SEARCH_IDS_MAX + 1
+        rows = list(by_text.union(by_author, all=True)[:limit])
+        found = set(rows)
+        if len(rows) < limit and len(found) <= SEARCH_IDS_MAX:
+            qs = qs.filter(pk__in=found)
+        else:
+            qs = qs.filter(pk__in=by_text.union(by_author))
     if f.get("assignee") == "me":
         qs = qs.filter(assignee=user)
     elif f.get("assignee") == "none":
