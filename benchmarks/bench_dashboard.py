@@ -1,17 +1,20 @@
 """Dashboard at scale: server time and SQL queries of the review dashboard's pages on a large database.
 
-    python benchmarks/bench_dashboard.py [--sizes 100000,1000000] [--requests 200] [--reuse] [--explain]
+    python benchmarks/bench_dashboard.py [--sizes 100000,1000000 | --mentions N] [--requests 200] [--reuse]
+                                         [--explain] [--server postgres://...]
 
 For each size N (mentions) a fresh PostgreSQL database is loaded with COPY: N mentions written by
 the simulator's generator (its vocabulary, personas and threads), their authors, a routing for
 every mention, N/5 cases (the escalation matrix's own classification, routes, priorities, services
 and SLA clocks, in every state: recent cases being worked, older ones mostly closed), their
-timelines and FOI requests, 50 channels and 200 staff. Then each page is requested
-`--requests` times in this process through Django's test client, signed in as the role that
-uses it, and its server time (request in, response out: middleware, SQL, templates) is timed:
-p50 and p95. The SQL queries of each request are counted separately (the count must not grow
-with N). Sizes are measured one after another in the same run, so the ratios come from one
-machine state. Goals (issue 8): p95 <= 100 ms for each page, the same query count at every size.
+timelines and FOI requests, 50 channels and 200 staff. Then, in a fresh process, each page is
+requested `--requests` times through Django's test client, signed in as the role that uses it,
+and its server time (request in, response out: middleware, SQL, templates) is timed: p50 and
+p95, beside the CPU time of this process per request. The SQL queries of each request are
+counted separately, per filter, search term or case state (the count must not grow with N).
+Sizes are measured one after another in the same run, so the ratios come from one machine
+state. Goals (issue 8): p95 <= 100 ms for each page, the same query count at every size.
+Figures and what they showed: docs/performance.md.
 
 The databases are kept (cs_dashboard_<N>) for EXPLAIN; --reuse measures them again without
 reloading (after migrating, so new indexes are built as a deployment would build them).
