@@ -65,6 +65,13 @@ class PostSerializer(serializers.ModelSerializer):
                  "version": a.post_version, "at": a.decided_at} for a in post.approvals.all()]
 
 
+def this_century(value):
+    """A time to publish at: years like 0283 are typing mistakes (and before 1847 London's
+    offset from UTC was not whole minutes, which the API cannot write out)."""
+    if value is not None and not 2000 <= value.year <= 2099:
+        raise ValidationError("Choose a date and time in this century.")
+
+
 class ImageInput(serializers.Serializer):
     url = serializers.URLField(max_length=500)
     alt_text = serializers.CharField(allow_blank=True)
@@ -80,7 +87,7 @@ class PostInput(serializers.Serializer):
     topics = serializers.SlugRelatedField(slug_field="slug", queryset=Topic.objects.filter(active=True), many=True,
                                           required=False)
     images = ImageInput(many=True, required=False)
-    scheduled_at = serializers.DateTimeField(required=False, allow_null=True)
+    scheduled_at = serializers.DateTimeField(required=False, allow_null=True, validators=[this_century])
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -95,7 +102,7 @@ class CommentInput(serializers.Serializer):
 
 
 class ScheduleInput(serializers.Serializer):
-    scheduled_at = serializers.DateTimeField(required=False, allow_null=True,
+    scheduled_at = serializers.DateTimeField(required=False, allow_null=True, validators=[this_century],
                                              help_text="Empty: as soon as possible.")
 
 

@@ -159,6 +159,12 @@ API = [
     (WEB, "POST", "/api/campaigns/", {"name": "C", "service": "libraries", "start_date": "2030-06-10",
                                       "end_date": "2030-06-01"}, 400, "must end on or after"),
     (CLLR, "POST", "/api/policies/members-policy/acknowledge/", {"version": 7}, 400, "has no version 7"),
+    (EDITOR, "POST", "/api/posts/", lambda w: {"text": "Hi", "channels": [w.a.channel.pk],
+                                               "scheduled_at": "0283-03-26T09:46:47Z"}, 400, "in this century"),
+    (WEB, "POST", "/api/campaigns/", {"name": "C", "service": "libr\u0000aries", "start_date": "2030-06-01",
+                                      "end_date": "2030-06-10"}, 400, "holds a null character"),
+    (EDITOR, "POST", "/api/account-requests/", {"platform": "x", "monitors": ["edi\u0000tor"]}, 400,
+     "holds a null character"),
     (EDITOR, "GET", "/api/reports/growth/?start=2026-05-01&end=2026-04-01", None, 400,
      "must be the same as or after its start"),
 ]
@@ -257,6 +263,7 @@ ADDRESSES = [
     ("/audit/?from=2026-02-30", "kept"), ("/calendar/?year=99999&month=13", 200),
     ("/cases/?since=2026-02-30&sort=nonsense&size=-1", 200), ("/cases/updates/?since=-5", 200),
     ("/reports/?start=2026-02-30", 200), ("/api/reports/growth/?start=0000-01-01", 400),
+    ("/api/campaigns/?limit=36893488147419103231", 200), ("/api/policies/?offset=36893488147419103231", 200),
 ]
 
 
