@@ -109,6 +109,9 @@ FORMS = [
     (None, "POST", "/alerts/", {"email": "resident@example.org"}, 200, "Choose"),
 ]
 
+# Looking up a name with a null character in it: PostgreSQL refuses the value, SQLite finds nothing.
+NULL_LOOKUP = ("holds a null character", "does not exist")
+
 API = [
     (WEB, "POST", "/api/channels/", {"platform": "x", "handle": "@libs", "display_name": "D", "service": "leisure"},
      400, "already has a channel with this handle"),
@@ -162,9 +165,8 @@ API = [
     (EDITOR, "POST", "/api/posts/", lambda w: {"text": "Hi", "channels": [w.a.channel.pk],
                                                "scheduled_at": "0283-03-26T09:46:47Z"}, 400, "in this century"),
     (WEB, "POST", "/api/campaigns/", {"name": "C", "service": "libr\u0000aries", "start_date": "2030-06-01",
-                                      "end_date": "2030-06-10"}, 400, "holds a null character"),
-    (EDITOR, "POST", "/api/account-requests/", {"platform": "x", "monitors": ["edi\u0000tor"]}, 400,
-     "holds a null character"),
+                                      "end_date": "2030-06-10"}, 400, NULL_LOOKUP),
+    (EDITOR, "POST", "/api/account-requests/", {"platform": "x", "monitors": ["edi\u0000tor"]}, 400, NULL_LOOKUP),
     (EDITOR, "GET", "/api/reports/growth/?start=2026-05-01&end=2026-04-01", None, 400,
      "must be the same as or after its start"),
 ]
@@ -204,7 +206,7 @@ def check(client, method, url, data, status, says, world):
     wrong = []
     if got != status:
         wrong.append(f"answered {got}, not {status}: {messages(body)}")
-    elif says not in html.unescape(body):
+    elif not any(s in html.unescape(body) for s in ((says,) if isinstance(says, str) else says)):
         wrong.append(f"does not say '{says}': {messages(body)}")
     elif not url.startswith("/api/") and got != "kept" and not (
             "<title>Error:" in body and "govuk-error-summary" in body):
