@@ -64,7 +64,7 @@ def _ids_restart(request):
 
 @pytest.fixture(autouse=True)
 def _no_broker(monkeypatch):
-    """Publishing queues its tasks on commit; here they are only collected."""
+    """Publishing queues its tasks after commit; here none is sent to a broker."""
     monkeypatch.setattr(publisher, "_queue", lambda ids: None)
 
 
@@ -134,8 +134,7 @@ def ids_from(start: int) -> None:
 
 
 @pytest.fixture
-def world(staff, services, channels, make_user, settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = False
+def world(staff, services, channels, make_user):
     libraries, leisure = services["libraries"], services["leisure"]
     head_a, editor_a = staff[Role.HEAD_OF_SERVICE], staff[Role.SERVICE_EDITOR]
     Service.objects.filter(pk=libraries.pk).update(head=head_a)
