@@ -1,6 +1,6 @@
 """API budget: how much of the platforms' rate limits polling uses with a backlog, and the 429s it meets.
 
-    python benchmarks/bench_budget.py [--channels 50] [--scale 1] [--duration 900] [--backlog 3000]
+    python benchmarks/bench_budget.py [--channels 50] [--scale 1] [--duration 900] [--backlog 8000]
     python benchmarks/bench_budget.py --cap [--cap-limit 10000] [--no-pace] [--duration 120]
 
 Fifty channels (by default a council's mix: X, Facebook, Instagram, YouTube, LinkedIn, Mastodon,
@@ -147,7 +147,7 @@ def main():
     parser.add_argument("--channels", type=int, default=50)
     parser.add_argument("--scale", type=float, default=1.0, help="rate-limit windows are divided by this")
     parser.add_argument("--duration", type=float, default=900, help="seconds measured (default: one X window)")
-    parser.add_argument("--backlog", type=int, default=3000, help="items waiting on every account")
+    parser.add_argument("--backlog", type=int, default=8000, help="items waiting on every account")
     parser.add_argument("--interval", type=int, default=60, help="poll interval, seconds")
     parser.add_argument("--concurrency", type=int, default=2, help="worker processes")
     parser.add_argument("--cap", action="store_true", help="X's monthly cap on posts read instead")
@@ -204,10 +204,14 @@ def main():
             stack.check()
             time.sleep(0.2)
         start = time.monotonic()
+        timeline = []  # (seconds in, mentions stored)
         while time.monotonic() - start < args.duration:
             stack.check()
             time.sleep(1)
+            if not timeline or time.monotonic() - start - timeline[-1][0] >= 60:
+                timeline.append((time.monotonic() - start, Mention.objects.count() - mentions_before))
         end = time.monotonic()
+        timeline.append((end - start, Mention.objects.count() - mentions_before))
         load = os.getloadavg()[0]
     finally:
         stack.stop()
@@ -219,6 +223,10 @@ def main():
     print(f"\nMeasured {end - start:.0f} s: {mentions:,} mentions stored ({mentions / (end - start):,.0f}/s); "
           f"load average {load:.2f}")
 
+    print("\nminute  requests  mentions stored (the worker is busy while both stay high)")
+    for (t0, stored0), (t1, stored1) in zip(timeline, timeline[1:], strict=False):
+        made = sum(1 for at, *_ in ledger.requests if start + t0 <= at < start + t1)
+        print(f"{t0 / 60:6.0f}{made:>10,}{stored1 - stored0:>17,}")
     if args.cap:
         report_cap(args, ApiUsage, statuses_429, early)
         return
