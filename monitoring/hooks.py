@@ -1,6 +1,7 @@
 """Where monitoring plugs into the rest: navigation, the channel page and API, home, demo."""
 from accounts import api as accounts_api
-from accounts import navigation, views as accounts_views
+from accounts import navigation
+from accounts import views as accounts_views
 from accounts.management.commands import demo_council
 from accounts.roles import Role
 

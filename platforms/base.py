@@ -12,11 +12,11 @@ import json
 import random
 import time
 import zlib
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 import requests
-
 
 # --- normalised data -------------------------------------------------------
 
@@ -176,7 +176,7 @@ def parse_time(value: str | int | float | None) -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value, tz=timezone.utc)
+        return datetime.fromtimestamp(value, tz=UTC)
     text = str(value).strip()
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"
@@ -184,8 +184,8 @@ def parse_time(value: str | int | float | None) -> datetime | None:
         text = text[:-2] + ":" + text[-2:]
     dt = datetime.fromisoformat(text)
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
 
 
 def _arrived(exc: BaseException, encoding: str) -> bytes:
@@ -404,15 +404,15 @@ class PlatformClient(abc.ABC):
         now = time.time()
         if retry_after:
             try:
-                return datetime.fromtimestamp(now + float(retry_after), tz=timezone.utc)
+                return datetime.fromtimestamp(now + float(retry_after), tz=UTC)
             except ValueError:
                 from email.utils import parsedate_to_datetime
 
                 try:
-                    return parsedate_to_datetime(retry_after).astimezone(timezone.utc)
+                    return parsedate_to_datetime(retry_after).astimezone(UTC)
                 except (TypeError, ValueError):
                     pass
         reset = self.rate_limit_from(response).reset_at
         if reset:
             return reset
-        return datetime.fromtimestamp(now + 60, tz=timezone.utc)
+        return datetime.fromtimestamp(now + 60, tz=UTC)

@@ -8,6 +8,7 @@ import json
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -222,7 +223,7 @@ class MastodonClient(PlatformClient):
             platform=self.platform,
             external_id=str(s["id"]),
             kind=kind,
-            text=s["content"],  # HTML, exactly as received
+            text=plain_text(s["content"]),  # what a reader sees; raw keeps the HTML as received
             posted_at=_time(s["created_at"]),
             author=Author(
                 external_id=str(account["id"]),
@@ -345,6 +346,34 @@ def parsed_keys(body: Any, items: list[Item]) -> list[tuple[Item, float]]:
         when = raw.get("created_at") if "type" in raw else None
         out.append((item, helpers.epoch(_time(when)) if when else helpers.epoch(item.posted_at)))
     return out
+
+
+class _Text(HTMLParser):
+    """Collects the text of status HTML: a line break for <br>, a blank line between
+    paragraphs, every other tag dropped and its text kept (links read as their full text)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag == "br":
+            self.parts.append("\n")
+        elif tag == "p" and self.parts:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def plain_text(content: str) -> str:
+    """The text of a status as Mastodon shows it, from the HTML the API gives."""
+    if "<" not in content and "&" not in content:
+        return content
+    parser = _Text()
+    parser.feed(content)
+    parser.close()
+    return "".join(parser.parts)
 
 
 def _link_param(response: requests.Response, rel: str, name: str) -> str | None:

@@ -744,7 +744,7 @@ def compile_config(config: ClassifierConfig = DEFAULT_CONFIG) -> _Compiled:
     return compiled
 
 
-def author_influence(followers: int | None, verified: bool, config: "ClassifierConfig | None" = None) -> int:
+def author_influence(followers: int | None, verified: bool, config: ClassifierConfig | None = None) -> int:
     """An author's standing, 0–100, from followers and verification alone (no one mention's engagement)."""
     m = MentionInput(text="", author_followers=followers, author_verified=verified)
     return compile_config(config or DEFAULT_CONFIG).influence(m)[0]

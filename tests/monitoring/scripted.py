@@ -5,7 +5,15 @@ import pytest
 from accounts.services import channel_connection_store
 from monitoring.models import PollState
 from platforms.base import (
-    Author, AuthError, Item, MalformedPayload, Metrics, Page, PlatformClient, RateLimit, RateLimited,
+    AuthError,
+    Author,
+    Item,
+    MalformedPayload,
+    Metrics,
+    Page,
+    PlatformClient,
+    RateLimit,
+    RateLimited,
 )
 
 

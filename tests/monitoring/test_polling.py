@@ -9,7 +9,6 @@ from accounts.roles import Role
 from monitoring.models import Mention, PollState, Quarantine
 from monitoring.services import poll_run
 from platforms.base import AuthError, MalformedPayload, RateLimited, TransientError
-
 from tests.monitoring.scripted import ScriptedClient, item, page
 
 pytestmark = pytest.mark.django_db

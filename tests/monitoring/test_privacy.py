@@ -39,14 +39,12 @@ def test_subject_access_export_has_everything_held(staff, channels, client_for):
     store(channels["libraries"], item(1, author="res", text="My bin 🗑️ was missed"), item(2, author="res"))
     author = Author.objects.get(external_id="res")
     client = client_for(staff[Role.WEB_TEAM])
-    data = json.loads(b"".join(client.get(f"/authors/{author.pk}/export.json").streaming_content
-                               if hasattr(client.get(f"/authors/{author.pk}/export.json"), "streaming_content")
-                               else [client.get(f"/authors/{author.pk}/export.json").content]))
+    data = json.loads(client.get(f"/authors/{author.pk}/export.json").content)
     assert data["author"]["external_id"] == "res"
     assert [m["text"] for m in data["mentions"]][0] == "My bin 🗑️ was missed"
     csv = client.get(f"/authors/{author.pk}/export.csv").content.decode()
     assert "My bin 🗑️ was missed" in csv and csv.startswith("section,field,value")
-    assert AuditEvent.objects.filter(action="author.subject_access").count() == 3
+    assert AuditEvent.objects.filter(action="author.subject_access").count() == 2  # one per export
     assert client_for(staff[Role.SERVICE_EDITOR]).get(f"/authors/{author.pk}/export.json").status_code == 403
 
 

@@ -138,7 +138,8 @@ def test_mention_fields():
     reply, other = items
     assert reply.kind == "reply"  # answers one of our posts
     assert other.kind == "mention"  # a reply to someone else that mentions us
-    assert reply.text == "<p>@council hello S9 &amp; bye</p>"
+    assert reply.text == "@council hello S9 & bye"  # as shown; the HTML stays in raw
+    assert reply.raw["status"]["content"] == "<p>@council hello S9 &amp; bye</p>"
     assert reply.in_reply_to_id == "500" and reply.conversation_id == "500"
     assert reply.author.handle == "resident@other.example"
     assert reply.author.followers == 12 and reply.author.verified is True

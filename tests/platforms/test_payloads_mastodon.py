@@ -12,7 +12,7 @@ import requests
 import responses
 
 from platforms.base import AuthError, Credentials, InvalidRequest, Published, decode_cursor
-from platforms.mastodon import MastodonClient
+from platforms.mastodon import MastodonClient, plain_text
 
 PAYLOADS = Path(__file__).resolve().parents[2].parent / "shared" / "platform-payloads" / "mastodon"
 
@@ -56,13 +56,26 @@ def test_every_payload_has_meta():
     assert bodies == set(names())
 
 
+def test_a_status_reads_as_mastodon_shows_it():
+    _, body, _ = load("notifications_mentions__mastodonpy")
+    assert plain_text(body[0]["status"]["content"]) == "@mastodonpy_test hello!"
+    _, body, _ = load("hashtag_timeline__mastodonpy")
+    assert plain_text(body[0]["content"]) == "#hoot (hashtag toot)"
+    html = ('<p>Bins &amp; &lt;script&gt;alert(1)&lt;/script&gt;<br />line two</p>'
+            '<p><a href="https://example.org/a/b"><span class="invisible">https://</span>'
+            '<span class="ellipsis">example.org/a</span><span class="invisible">/b</span></a></p>')
+    assert plain_text(html) == "Bins & <script>alert(1)</script>\nline two\n\nhttps://example.org/a/b"
+    assert plain_text("no markup at all") == "no markup at all"
+
+
 def assert_statuses(items, statuses: list[dict], kinds: list[str]) -> None:
     assert [i.external_id for i in items] == [s["id"] for s in statuses]
     for item, s, kind in zip(items, statuses, kinds, strict=True):
         account = s["account"]
         assert item.platform == "mastodon"
         assert item.kind == kind
-        assert item.text == s["content"]  # HTML as received
+        assert item.text == plain_text(s["content"])  # the HTML is kept in item.raw
+        assert item.raw.get("content", item.raw.get("status", {}).get("content")) == s["content"]
         assert item.posted_at == when(s["created_at"])
         assert item.url == s["url"]
         assert item.author.external_id == account["id"]

@@ -114,6 +114,30 @@ def test_cases_being_worked_on_hold_their_mentions_and_purged_mentions_take_thei
     assert not Case.objects.filter(pk__in=[closed.pk, watched.pk]).exists()
 
 
+def test_an_foi_request_is_kept_until_it_is_answered_and_its_case_closed(post, case_of, staff):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from triage import services
+    from triage.services import CaseActionError
+
+    with time_machine.travel(timezone.now() - timedelta(days=400)):
+        waiting = case_of(post("FOI: please disclose the number of parking fines in 2025", author="a"))
+        answered = case_of(post("FOI: please disclose the number of potholes repaired in 2025", author="b"))
+        for case in (waiting, answered):
+            services.foi_validate(actor=staff[Role.WEB_TEAM], foi=case.foi, requester="Ann Lee",
+                                  address="ann@example.org")
+        services.foi_respond(actor=staff[Role.WEB_TEAM], foi=answered.foi, kind="email")
+        services.case_close(actor=staff[Role.WEB_TEAM], case=Case.objects.get(pk=answered.pk))
+        with pytest.raises(CaseActionError, match="not been answered"):
+            services.case_close(actor=staff[Role.WEB_TEAM], case=Case.objects.get(pk=waiting.pk))
+    assert privacy.retention_purge()["mentions"] == 1
+    assert list(Case.objects.values_list("pk", flat=True)) == [waiting.pk]
+    assert Case.objects.get(pk=waiting.pk).foi.requester == "Ann Lee"
+
+
 def test_a_subject_access_export_includes_the_authors_cases(post, case_of, staff):
     from monitoring.models import Author
 
