@@ -13,9 +13,24 @@ from council_social.schedules import sync
 pytestmark = pytest.mark.django_db(transaction=True)  # the scheduler commits and closes connections
 
 
-def test_a_database_outage_during_a_full_reload_keeps_the_schedule():
+@pytest.fixture
+def scheduler():
+    """A scheduler made by the test; its sync at interpreter exit (a finalizer) is cancelled,
+    as the test database and the captured log stream are gone by then."""
+    made = []
+
+    def make(**kwargs):
+        made.append(DatabaseScheduler(app=app, **kwargs))
+        return made[-1]
+
+    yield make
+    for one in made:
+        one._finalize.cancel()
+
+
+def test_a_database_outage_during_a_full_reload_keeps_the_schedule(scheduler):
     sync()
-    scheduler = DatabaseScheduler(app=app)
+    scheduler = scheduler()
     before = dict(scheduler.schedule)
     assert "Scheduler heartbeat" in before
     # Five minutes on, the scheduler reloads everything, just as the database goes away.
@@ -29,8 +44,8 @@ def test_a_database_outage_during_a_full_reload_keeps_the_schedule():
     assert "Scheduler heartbeat" not in scheduler.schedule
 
 
-def test_without_a_schedule_to_keep_the_first_read_still_fails():
-    scheduler = DatabaseScheduler(app=app, lazy=True)
+def test_without_a_schedule_to_keep_the_first_read_still_fails(scheduler):
+    scheduler = scheduler(lazy=True)
     with mock.patch.object(PeriodicTask.objects, "enabled", side_effect=OperationalError("down")):
         with pytest.raises(OperationalError):
             scheduler.all_as_schedule()
