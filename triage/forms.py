@@ -10,6 +10,8 @@ from . import matrix
 from .models import CannedReply, Case, FoiRequest, NotifyRole, Priority, Route, Rule, SlaPolicy
 from .selectors import SLA_STATES, SORTS
 
+PAGE_SIZE = 50  # cases a page of the dashboard shows unless the filters say otherwise
+
 
 class CaseFilterForm(forms.Form):
     q = forms.CharField(required=False, label="Search text or author", max_length=200)
@@ -26,7 +28,7 @@ class CaseFilterForm(forms.Form):
     since = forms.DateField(required=False, label="Opened from (YYYY-MM-DD)")
     until = forms.DateField(required=False, label="Opened until (YYYY-MM-DD)")
     sort = forms.ChoiceField(required=False, label="Sort by", choices=list(SORTS.items()))
-    size = forms.TypedChoiceField(required=False, coerce=int, empty_value=50, label="Cases per page",
+    size = forms.TypedChoiceField(required=False, coerce=int, empty_value=PAGE_SIZE, label="Cases per page",
                                   choices=[(25, "25"), (50, "50"), (100, "100")])
 
     def __init__(self, *args, services=(), channels=(), **kwargs):

@@ -25,15 +25,17 @@ UPDATES_MAX = 20
 
 
 def _filter_form(request) -> forms.CaseFilterForm:
-    return forms.CaseFilterForm(request.GET or None, services=Service.objects.order_by("name"),
+    data = request.GET.copy()
+    data.setdefault("size", str(forms.PAGE_SIZE))  # so the page size select shows the size in use
+    return forms.CaseFilterForm(data, services=Service.objects.order_by("name"),
                                 channels=account_selectors.channel_list(user=request.user))
 
 
 def _filters(form: forms.CaseFilterForm) -> tuple[dict, int]:
     """The valid filters and the page size (invalid filters are shown with their errors, not applied)."""
-    if form.is_bound and form.is_valid():
-        return form.filters(), form.cleaned_data.get("size") or 50
-    return {}, 50
+    if form.is_valid():
+        return form.filters(), form.cleaned_data.get("size") or forms.PAGE_SIZE
+    return {}, forms.PAGE_SIZE
 
 
 def _with_sla(cases, now):

@@ -353,3 +353,13 @@ def test_a_new_rule_is_added_in_the_ui(staff, client_for, post):
         "conditions": '{"keywords_any": ["asbestos"]}', "notify": ["communications_officer"], "save": "1"})
     assert response.status_code == 302
     assert post("Is there asbestos in the school roof?").routing.rule_name == "Asbestos"
+
+
+def test_the_page_size_select_shows_the_size_in_use(post, staff, client_for):
+    client = client_for(staff[Role.WEB_TEAM])
+    selected = re.compile(r'<option value="(\d+)"[^>]*selected')
+    for url, size in (("/cases/", "50"), ("/cases/?route=customer_service", "50"), ("/cases/?size=25", "25"),
+                      ("/cases/?size=100&sort=newest", "100")):
+        html = client.get(url).content.decode()
+        box = html[html.index('name="size"'):]
+        assert selected.search(box[:box.index("</select>")]).group(1) == size, url
