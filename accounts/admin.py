@@ -108,30 +108,6 @@ class ChannelAdmin(AuditedAdmin):
     inlines = [ConnectionInline]
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["at", "actor_name", "action", "object_type", "object_repr", "service"]
-    list_filter = ["action", "object_type", "service"]
-    search_fields = ["object_repr", "actor_name", "action", "object_id"]
-    date_hierarchy = "at"
-    list_select_related = ["service"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Heartbeat)
-class HeartbeatAdmin(admin.ModelAdmin):
-    list_display = ["component", "seen_at", "detail"]
-    readonly_fields = ["component", "seen_at", "detail"]
-
-
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Shown for reference: these records change only through their services (and are audited there)."""
 
@@ -143,6 +119,23 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    """Nobody changes or deletes the audit trail, administrators included."""
+
+    list_display = ["at", "actor_name", "action", "object_type", "object_repr", "service"]
+    list_filter = ["action", "object_type", "service"]
+    search_fields = ["object_repr", "actor_name", "action", "object_id"]
+    date_hierarchy = "at"
+    list_select_related = ["service"]
+
+
+@admin.register(Heartbeat)
+class HeartbeatAdmin(admin.ModelAdmin):
+    list_display = ["component", "seen_at", "detail"]
+    readonly_fields = ["component", "seen_at", "detail"]
 
 
 class DecisionInline(admin.TabularInline):

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from accounts.admin import AuditedAdmin
+from accounts.admin import AuditedAdmin, ReadOnlyAdmin
 
 from .models import Author, ChannelMetricSnapshot, Mention, PollState, Quarantine, RawPayload, WatchTerm
 
@@ -13,22 +13,13 @@ class WatchTermAdmin(AuditedAdmin):
 
 
 @admin.register(Author)
-class AuthorAdmin(admin.ModelAdmin):
+class AuthorAdmin(ReadOnlyAdmin):
     """Read-only: authors come from the platforms, and are erased on request from the people
     pages (recorded, without copying their details into the audit trail)."""
 
     list_display = ["handle", "display_name", "platform", "followers", "verified", "influence"]
     list_filter = ["platform", "verified"]
     search_fields = ["handle", "display_name", "external_id"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Mention)

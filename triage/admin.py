@@ -3,7 +3,7 @@ so that every process picks up the change), canned replies, and cases read-only.
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
-from accounts.admin import AuditedAdmin
+from accounts.admin import AuditedAdmin, ReadOnlyAdmin
 from accounts.audit import snapshot
 
 from . import services
@@ -85,19 +85,6 @@ class CannedReplyAdmin(AuditedAdmin):
     list_display = ["title", "route", "service", "url", "active"]
     list_filter = ["active", "route"]
     search_fields = ["title", "text"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Cases change only through their actions (timeline, audit); admin shows them."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class CaseEventInline(admin.TabularInline):
