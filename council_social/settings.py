@@ -218,7 +218,12 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# One task a process at a time, except on the filesystem transport: its worker loop (Celery's
+# synloop) sends acknowledgements only between waits of 2 s for new messages, so with one task
+# a process it would start at most two tasks every 2 s, fewer than a few dozen endpoints polled
+# every few seconds need. A message a worker holds is lost if it dies there (no redelivery
+# without a broker server); the periodic polls and the sweeps send the work again.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 8 if CELERY_BROKER_URL.startswith("filesystem://") else 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TIMEZONE = TIME_ZONE

@@ -82,7 +82,7 @@ def test_run_serves_the_demo_and_the_worker_runs_the_webs_tasks(tmp_path):
                 break
             time.sleep(0.25)
         else:
-            pytest.fail("the injected post did not appear within one poll interval\n" + output())
+            pytest.fail(f"the injected post did not appear within {POLL_INTERVAL + SLACK} s\n" + output())
         print(f"injected post seen after {time.monotonic() - injected:.1f} s (poll interval {POLL_INTERVAL} s)")
     finally:
         os.killpg(proc.pid, signal.SIGINT)
