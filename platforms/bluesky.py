@@ -179,6 +179,10 @@ class BlueskyClient(PlatformClient):
     def parse(self, body: Any, *, endpoint: str | None = None) -> list[Item]:
         if not isinstance(body, dict):
             raise MalformedPayload("bluesky: expected a JSON object", body=_dump(body))
+        if isinstance(body.get("error"), str) and "uri" not in body:  # the XRPC error envelope
+            name = body["error"]
+            message = f"bluesky: the body is an error response: {body.get('message') or name}"
+            raise (AuthError if name in AUTH_ERRORS else InvalidRequest)(message, body=_dump(body))
         try:
             if "notifications" in body:
                 return [
@@ -188,6 +192,12 @@ class BlueskyClient(PlatformClient):
                 ]
             if "posts" in body:
                 return [self._post(p, kind=KIND_SEARCH_HIT) for p in body["posts"]]
+            if "feed" in body:  # getTimeline / getFeed / getAuthorFeed: FeedViewPost wrappers
+                # A repost lists the post again: each post once, where it first appears.
+                posts: dict[str, dict] = {}
+                for row in body["feed"]:
+                    posts.setdefault(row["post"]["uri"], row["post"])
+                return [self._post(p, kind=KIND_SEARCH_HIT) for p in posts.values()]
             if "thread" in body:  # getPostThread: the replies below the post
                 return [self._post(p, kind=KIND_REPLY) for p in _thread_replies(body["thread"])]
             if "uri" in body and "cid" in body and ("commit" in body or "value" in body):

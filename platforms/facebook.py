@@ -85,6 +85,8 @@ class FacebookClient(GraphClient):
             elements = [body]
         elif set(body) <= {"paging", "summary"}:
             elements = []
+        elif self._keyed_by_id(body):  # GET /?ids=a,b: one object per id asked for
+            elements = list(body.values())
         else:
             raise malformed(self.platform, "no data in response", body)
         items: list[Item] = []
@@ -179,47 +181,36 @@ class FacebookClient(GraphClient):
         return items
 
     def _parse_webhook(self, body: dict) -> list[Item]:
-        entries = body.get("entry")
-        if not isinstance(entries, list):
-            raise malformed(self.platform, "webhook without entries", body)
         items: list[Item] = []
-        for entry in entries:
-            changes = entry.get("changes", []) if isinstance(entry, dict) else None
-            if not isinstance(changes, list):
-                raise malformed(self.platform, "webhook entry without changes", body)
-            for change in changes:
-                value = change.get("value") if isinstance(change, dict) else None
-                if not isinstance(value, dict):
-                    raise malformed(self.platform, "webhook change without value", body)
-                field = change.get("field")
-                if field not in ("mention", "feed") or value.get("item") not in ("post", "comment"):
-                    continue
-                if field == "feed" and value.get("verb") != "add":
-                    continue
-                post_id = str(value.get("post_id") or "")
-                is_comment = value.get("item") == "comment"
-                external_id = self._id(value.get("comment_id") if is_comment else post_id, body)
-                who = value.get("from") or {"id": value.get("sender_id"), "name": value.get("sender_name")}
-                parent = str(value.get("parent_id") or "") if is_comment else ""
-                if field == "mention":
-                    kind = KIND_MENTION
-                elif is_comment:
-                    kind = KIND_REPLY if parent and parent != post_id else KIND_COMMENT
-                else:
-                    kind = KIND_MENTION
-                items.append(
-                    Item(
-                        platform=self.platform,
-                        external_id=external_id,
-                        kind=kind,
-                        text=self._text(value.get("message"), body),
-                        posted_at=self._time(value.get("created_time"), body),
-                        author=self._author({"from": who} if who.get("id") else {}, body),
-                        conversation_id=post_id,
-                        in_reply_to_id=(parent or post_id) if is_comment else "",
-                        raw=value,
-                    )
+        for field, value in self._webhook_changes(body):
+            if field not in ("mention", "feed") or value.get("item") not in ("post", "comment"):
+                continue
+            if field == "feed" and value.get("verb") != "add":
+                continue
+            post_id = str(value.get("post_id") or "")
+            is_comment = value.get("item") == "comment"
+            external_id = self._id(value.get("comment_id") if is_comment else post_id, body)
+            who = value.get("from") or {"id": value.get("sender_id"), "name": value.get("sender_name")}
+            parent = str(value.get("parent_id") or "") if is_comment else ""
+            if field == "mention":
+                kind = KIND_MENTION
+            elif is_comment:
+                kind = KIND_REPLY if parent and parent != post_id else KIND_COMMENT
+            else:
+                kind = KIND_MENTION
+            items.append(
+                Item(
+                    platform=self.platform,
+                    external_id=external_id,
+                    kind=kind,
+                    text=self._text(value.get("message"), body),
+                    posted_at=self._time(value.get("created_time"), body),
+                    author=self._author({"from": who} if who.get("id") else {}, body),
+                    conversation_id=post_id,
+                    in_reply_to_id=(parent or post_id) if is_comment else "",
+                    raw=value,
                 )
+            )
         return items
 
     # --- polling ----------------------------------------------------------------

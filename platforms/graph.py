@@ -246,6 +246,28 @@ class GraphClient(PlatformClient):
             raise error
         return body
 
+    def _webhook_changes(self, body: Any) -> list[tuple[str, dict]]:
+        """(field, value) of every change in a Webhooks delivery {"object", "entry": [{"changes": [...]}]}."""
+        entries = body.get("entry") if isinstance(body, dict) else None
+        if not isinstance(entries, list):
+            raise malformed(self.platform, "webhook without entries", body)
+        out = []
+        for entry in entries:
+            changes = entry.get("changes", []) if isinstance(entry, dict) else None
+            if not isinstance(changes, list):
+                raise malformed(self.platform, "webhook entry without changes", body)
+            for change in changes:
+                value = change.get("value") if isinstance(change, dict) else None
+                if not isinstance(value, dict):
+                    raise malformed(self.platform, "webhook change without value", body)
+                out.append((str(change.get("field") or ""), value))
+        return out
+
+    @staticmethod
+    def _keyed_by_id(body: dict) -> bool:
+        """A multiple-id lookup (GET /?ids=a,b): an object per id asked for, keyed by that id."""
+        return bool(body) and all(isinstance(v, dict) and str(v.get("id", "")) == k for k, v in body.items())
+
     def _data_list(self, body: dict) -> list[dict]:
         data = body.get("data", [])
         if not isinstance(data, list) or not all(isinstance(x, dict) for x in data):

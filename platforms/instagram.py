@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from .base import (
@@ -78,12 +79,17 @@ class InstagramClient(GraphClient):
             return self._comment(body["mentioned_comment"], body, kind=KIND_MENTION)
         if endpoint in ("mentioned_media", "mentioned_comment"):
             raise malformed(self.platform, f"no {endpoint} in response", body)
+        if body.get("object") == "instagram" and "entry" in body:
+            self.webhook_mentions(body)  # a delivery names mentions; resolve_webhook reads them
+            return []
         if "data" in body:
             elements = self._data_list(body)
         elif "id" in body:
             elements = [body]
         elif set(body) <= {"paging"}:
             elements = []
+        elif self._keyed_by_id(body):
+            elements = list(body.values())
         else:
             raise malformed(self.platform, "no data in response", body)
 
@@ -122,12 +128,18 @@ class InstagramClient(GraphClient):
 
     def _media(self, element: dict, body: dict) -> Item:
         media_id = self._id(element.get("id"), body)
+        if "timestamp" not in element and "caption" not in element:
+            # Listed by its counts only (a hashtag's recent_media asked for id, media_type and
+            # counts): dated when it was read, as recent_media lists the last 24 hours.
+            posted_at = datetime.fromtimestamp(self._now(), tz=UTC)
+        else:
+            posted_at = self._time(element.get("timestamp"), body)
         return Item(
             platform=self.platform,
             external_id=media_id,
             kind=KIND_MENTION,
             text=self._text(element.get("caption"), body),
-            posted_at=self._time(element.get("timestamp"), body),
+            posted_at=posted_at,
             author=self._author(element, body),
             url=str(element.get("permalink") or ""),
             conversation_id=media_id,
@@ -227,6 +239,33 @@ class InstagramClient(GraphClient):
     def promote(self, state: dict, run: dict) -> None:
         if "counts" in run:
             state["counts"] = run["counts"]
+
+    def webhook_mentions(self, body: Any) -> list[dict]:
+        """The mentions a Webhooks delivery announces ({"object": "instagram", "entry":
+        [{"changes": [{"field": "mentions", "value": {"media_id"[, "comment_id"]}}]}]}):
+        {"media_id", "comment_id"} pairs, comment_id "" for a caption mention. A delivery
+        carries no text: resolve_webhook reads each mention."""
+        refs = []
+        for field, value in self._webhook_changes(body):
+            if field != "mentions":
+                continue
+            media_id = str(value.get("media_id") or "")
+            comment_id = str(value.get("comment_id") or "")
+            if not (media_id or comment_id):
+                raise malformed(self.platform, "mention without media_id or comment_id", body)
+            refs.append({"media_id": media_id, "comment_id": comment_id})
+        return refs
+
+    def resolve_webhook(self, body: Any) -> list[Item]:
+        """The mentions of a Webhooks delivery, each read from the API: a comment mention
+        with mentioned_comment, a caption mention with mentioned_media."""
+        items: list[Item] = []
+        for ref in self.webhook_mentions(body):
+            if ref["comment_id"]:
+                items += self.mentioned_comment(ref["comment_id"])
+            else:
+                items += self.mentioned_media(ref["media_id"])
+        return items
 
     def mentioned_media(self, media_id: str) -> list[Item]:
         """The media whose caption @mentions the account (id from the mentions webhook)."""

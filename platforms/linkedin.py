@@ -4,6 +4,7 @@ OAuth 2.0 three-legged with refresh tokens."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta
@@ -29,6 +30,7 @@ from platforms.base import (
     PlatformError,
     Published,
     RateLimit,
+    RateLimited,
     decode_cursor,
     encode_cursor,
 )
@@ -110,6 +112,8 @@ class LinkedInClient(PlatformClient):
     def error_from(self, response: requests.Response, body: Any) -> PlatformError | None:
         if response.status_code < 400 or not isinstance(body, dict):
             return None
+        if is_v1_error(body):
+            return v1_error(body, status=response.status_code, text=response.text)
         code = body.get("code") or ""
         message = body.get("message") or code
         if response.status_code == 401 or (
@@ -211,7 +215,11 @@ class LinkedInClient(PlatformClient):
     def parse(self, body: Any, *, endpoint: str | None = None) -> list[Item]:
         if not isinstance(body, dict):
             raise MalformedPayload("linkedin: expected a JSON object", body=str(body))
+        if is_v1_error(body):  # the retired v1 API's error body, saved on its own
+            raise v1_error(body, status=body["status"], text=json.dumps(body))
         try:
+            if "values" in body and ("_total" in body or "_count" in body):
+                return [self._v1_comment(c) for c in body["values"]]
             if "elements" in body:
                 elements = body["elements"]
                 if not isinstance(elements, list):
@@ -244,6 +252,24 @@ class LinkedInClient(PlatformClient):
             in_reply_to_id=parent,
             likes=int(likes.get("totalLikes") or likes.get("aggregatedTotalLikes") or 0),
             replies=int(nested.get("aggregatedTotalComments") or nested.get("totalFirstLevelComments") or 0),
+            raw=c,
+        )
+
+    def _v1_comment(self, c: dict) -> Item:
+        """A comment of the retired v1 API ({id, text, creationTimestamp, creator{firstName,
+        lastName}}), as found in old exports. v1 gave the comments of one post the same id,
+        so the creation time is part of the external id; a creator without an id is known
+        by the name shown."""
+        creator = c.get("creator") or {}
+        name = " ".join(str(creator[k]) for k in ("firstName", "lastName") if creator.get(k))
+        created = int(c["creationTimestamp"])
+        return Item(
+            platform=self.platform,
+            external_id=f"{c['id']}@{created}",
+            kind=KIND_COMMENT,
+            text=str(c.get("text") or ""),
+            posted_at=datetime.fromtimestamp(created / 1000, tz=UTC),
+            author=Author(external_id=str(creator.get("id") or (f"name:{name}" if name else "")), display_name=name),
             raw=c,
         )
 
@@ -397,6 +423,21 @@ class LinkedInClient(PlatformClient):
             expiry = helpers.now() + timedelta(seconds=int(token["refresh_token_expires_in"]))
             creds.extra["refresh_expires_at"] = expiry.isoformat()
         return creds
+
+
+def is_v1_error(body: Any) -> bool:
+    """The v1 API's error body: {errorCode, message, requestId, status, timestamp}."""
+    return isinstance(body, dict) and "errorCode" in body and isinstance(body.get("status"), int)
+
+
+def v1_error(body: dict, *, status: int, text: str) -> PlatformError:
+    message = f"linkedin: {body.get('message') or 'error ' + str(body.get('errorCode'))}"
+    if status == 401:
+        return AuthError(message, status=status, body=text)
+    if status == 429 or (status == 403 and "throttle" in str(body.get("message", "")).lower()):
+        # the daily call limit of a resource: it resets at midnight UTC
+        return RateLimited(message, retry_at=next_utc_midnight(), status=status, body=text)
+    return InvalidRequest(message, status=status, body=text)
 
 
 def _profile_url(actor: str) -> str:

@@ -181,6 +181,11 @@ class MastodonClient(PlatformClient):
     # --- parsing --------------------------------------------------------------
 
     def parse(self, body: Any, *, endpoint: str | None = None) -> list[Item]:
+        if isinstance(body, dict) and isinstance(body.get("error"), str) and "id" not in body:
+            # Mastodon's error envelope ({"error": text[, "error_description"]}), localised:
+            # only the HTTP status tells what it is, so here it is refused as it stands.
+            detail = body.get("error_description") or body["error"]
+            raise InvalidRequest(f"mastodon: the body is an error response: {detail}", body=_dump(body))
         try:
             if isinstance(body, list):
                 if all(isinstance(n, dict) and "type" in n and "account" in n for n in body) and (
@@ -214,19 +219,20 @@ class MastodonClient(PlatformClient):
         if s.get("reblog"):  # a boost: the boosted post is the content
             s = s["reblog"]
         account = s["account"]
-        reply_to = s.get("in_reply_to_id") or ""
+        # Ids are strings since Mastodon 2.0; servers of 2017 sent JSON integers.
+        reply_to = _id(s.get("in_reply_to_id"))
         if kind is None:
             mine = self.credentials.account_id
-            to_us = reply_to and (not mine or s.get("in_reply_to_account_id") == mine)
+            to_us = reply_to and (not mine or _id(s.get("in_reply_to_account_id")) == mine)
             kind = KIND_REPLY if to_us else KIND_MENTION
         return Item(
             platform=self.platform,
-            external_id=str(s["id"]),
+            external_id=_id(s["id"]),
             kind=kind,
             text=plain_text(s["content"]),  # what a reader sees; raw keeps the HTML as received
             posted_at=_time(s["created_at"]),
             author=Author(
-                external_id=str(account["id"]),
+                external_id=_id(account["id"]),
                 handle=account.get("acct", ""),
                 display_name=account.get("display_name") or "",
                 followers=_opt_int(account.get("followers_count")),
@@ -237,7 +243,7 @@ class MastodonClient(PlatformClient):
             url=s.get("url") or s.get("uri") or "",
             # Statuses carry no thread id: a top-level post is its own conversation and a
             # reply is grouped under the post it answers (the full thread: /statuses/:id/context).
-            conversation_id=reply_to or str(s["id"]),
+            conversation_id=reply_to or _id(s["id"]),
             in_reply_to_id=reply_to,
             likes=_int(s.get("favourites_count")),
             replies=_int(s.get("replies_count")),
@@ -389,6 +395,15 @@ def _time(value: str) -> datetime:
     if parsed is None:
         raise ValueError("missing time")
     return parsed.astimezone(UTC)
+
+
+def _id(value: Any) -> str:
+    """An id as text ("" for none): JSON integers (Mastodon 1.x) and strings alike."""
+    if value is None or value == "" or isinstance(value, bool):
+        return ""
+    if isinstance(value, (int, str)):
+        return str(value)
+    raise ValueError(f"not an id: {value!r}")
 
 
 def _int(value: Any) -> int:

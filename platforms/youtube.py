@@ -138,14 +138,21 @@ class YouTubeClient(PlatformClient):
         return super().send(method, path_or_url, headers=headers, **kwargs)
 
     def error_from(self, response: requests.Response, body: Any) -> PlatformError | None:
-        if response.status_code < 400 or not isinstance(body, dict):
+        if response.status_code < 400:
+            return None
+        return self._error(body, status=response.status_code, text=response.text, response=response)
+
+    def _error(
+        self, body: Any, *, status: int, text: str, response: requests.Response | None = None
+    ) -> PlatformError | None:
+        """The error a Google error envelope {"error": {code, message, errors[{reason}], status}} means."""
+        if not isinstance(body, dict):
             return None
         error = body.get("error")
         if not isinstance(error, dict):
             return None
         reasons = {e.get("reason", "") for e in error.get("errors") or [] if isinstance(e, dict)}
         message = error.get("message") or ""
-        status, text = response.status_code, response.text
         if reasons & QUOTA_REASONS:
             return RateLimited(
                 f"youtube: daily quota exhausted ({', '.join(sorted(reasons))})",
@@ -156,7 +163,7 @@ class YouTubeClient(PlatformClient):
         if reasons & BURST_REASONS:
             return RateLimited(
                 "youtube: rate limit exceeded",
-                retry_at=self._retry_at(response),
+                retry_at=self._retry_at(response) if response is not None else datetime.now(UTC) + timedelta(seconds=60),
                 status=status,
                 body=text,
             )
@@ -351,7 +358,15 @@ class YouTubeClient(PlatformClient):
         if not isinstance(body, dict):
             raise MalformedPayload("youtube: expected a JSON object", body=_dump(body))
         if "error" in body:
-            raise MalformedPayload("youtube: error response, not items", body=_dump(body))
+            # An error envelope saved on its own (ingest_file): the error it stands for.
+            error = body["error"] if isinstance(body["error"], dict) else {}
+            code = error.get("code")
+            status = code if isinstance(code, int) and not isinstance(code, bool) and code >= 400 else 400
+            text = _dump(body)
+            raise self._error(body, status=status, text=text) or InvalidRequest(
+                f"youtube: the body is an error response: {error.get('message') or body['error']}",
+                status=status, body=text,
+            )
         kind = body.get("kind") or ""
         try:
             if kind == "youtube#commentThread":

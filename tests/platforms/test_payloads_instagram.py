@@ -1,8 +1,8 @@
 """Every recorded Instagram Graph response in shared/platform-payloads/instagram is read by
 InstagramClient. Expected values are read from each payload itself."""
 import json
-from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
+from datetime import UTC, datetime
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import pytest
 import responses
@@ -10,24 +10,21 @@ import responses
 from platforms.base import Credentials, parse_time
 from platforms.graph import paging_params
 from platforms.instagram import InstagramClient
+from tests.platforms import payloads
 
-PAYLOADS = Path(__file__).resolve().parents[2].parent / "shared" / "platform-payloads" / "instagram"
+PLATFORM = "instagram"
 BASE = "https://graph.facebook.test/v21.0"
 ACCOUNT = "17841400000000001"
 
-pytestmark = pytest.mark.skipif(not PAYLOADS.is_dir(), reason=f"recorded payloads not found at {PAYLOADS}")
+pytestmark = payloads.skip_without(PLATFORM)
 
 
 def names() -> list[str]:
-    if not PAYLOADS.is_dir():
-        return []
-    return sorted(p.name[: -len(".meta.json")] for p in PAYLOADS.glob("*.meta.json"))
+    return payloads.names(PLATFORM)
 
 
 def load(name: str) -> tuple[str, dict, dict]:
-    text = (PAYLOADS / f"{name}.json").read_text(encoding="utf-8")
-    meta = json.loads((PAYLOADS / f"{name}.meta.json").read_text(encoding="utf-8"))
-    return text, json.loads(text), meta
+    return payloads.load(PLATFORM, name)
 
 
 def client(account_id: str = ACCOUNT) -> InstagramClient:
@@ -37,8 +34,7 @@ def client(account_id: str = ACCOUNT) -> InstagramClient:
 
 
 def test_every_payload_has_meta():
-    bodies = {p.name[: -len(".json")] for p in PAYLOADS.glob("*.json") if not p.name.endswith(".meta.json")}
-    assert bodies == set(names())
+    assert payloads.bodies(PLATFORM) == set(names())
 
 
 def check_comments(items, elements: list[dict], kind: str) -> None:
@@ -53,12 +49,29 @@ def check_comments(items, elements: list[dict], kind: str) -> None:
         assert item.in_reply_to_id == element.get("parent_id", element.get("media", {}).get("id", ""))
 
 
-def check_media(items, elements: list[dict]) -> None:
+def check_thread(items, comment: dict) -> None:
+    """A comment read with its nested replies: the comment, then each reply under it."""
+    replies = comment.get("replies", {}).get("data", [])
+    media = comment.get("media", {}).get("id", "")
+    assert [i.external_id for i in items] == [comment["id"]] + [r["id"] for r in replies]
+    assert [(i.kind, i.in_reply_to_id) for i in items] == [("comment", media)] + [("reply", comment["id"])] * len(
+        replies
+    )
+    for item, element in zip(items, [comment, *replies], strict=True):
+        assert item.text == element["text"]
+        assert item.posted_at == parse_time(element["timestamp"])
+        assert item.conversation_id == media
+        assert item.likes == element.get("like_count", 0)
+    assert items[0].replies == len(replies)
+
+
+def check_media(items, elements: list[dict], read_at: datetime | None = None) -> None:
+    """Media as mentions; one listed without its timestamp is dated `read_at`, when it was read."""
     assert [i.external_id for i in items] == [e["id"] for e in elements]
     for item, element in zip(items, elements, strict=True):
         assert item.kind == "mention"
         assert item.text == element.get("caption", "")
-        assert item.posted_at == parse_time(element["timestamp"])
+        assert item.posted_at == (parse_time(element["timestamp"]) if "timestamp" in element else read_at)
         assert item.url == element.get("permalink", "")
         assert item.author.handle == element.get("username", "")
         assert item.likes == element.get("like_count", 0)
@@ -117,6 +130,45 @@ def test_payload(name):
     elif endpoint.startswith("GET /{ig-user-id}?fields=mentioned_comment"):
         check_comments(ig.parse(body, endpoint="mentioned_comment"), [body["mentioned_comment"]], "mention")
         check_comments(ig.parse(body), [body["mentioned_comment"]], "mention")
+    elif endpoint.startswith("GET /{ig-comment-id}?fields="):
+        check_thread(ig.parse(body), body)
+    elif endpoint.startswith("GET /?ids="):
+        # a multiple-id lookup: one comment per id, keyed by it
+        check_comments(ig.parse(body), list(body.values()), "comment")
+        check_comments(ig.parse(body, endpoint="comments"), list(body.values()), "comment")
+    elif endpoint.startswith("GET /{ig-hashtag-id}/recent_media"):
+        read_at = datetime(2026, 12, 6, 1, 0, tzinfo=UTC)
+        ig._now = read_at.timestamp
+        check_media(ig.parse(body), body["data"], read_at)
+        check_media(ig.parse(body, endpoint="tags"), body["data"], read_at)
+        check_paging(body)
+    elif endpoint.startswith("Webhook: instagram field 'mentions'"):
+        # A delivery names the mentions but carries no text: parse stores nothing from it,
+        # and resolve_webhook reads each one (mentioned_comment / mentioned_media).
+        assert ig.parse(body) == []
+        values = [c["value"] for e in body["entry"] for c in e["changes"] if c["field"] == "mentions"]
+        refs = [{"media_id": v.get("media_id", ""), "comment_id": v.get("comment_id", "")} for v in values]
+        assert ig.webhook_mentions(body) == refs
+        comment_text, comment_body, _ = load(next(n for n in names() if n.startswith("mentioned_comment__")))
+        media_text, media_body, _ = load(next(n for n in names() if n.startswith("mentioned_media__")))
+        for ref in refs:
+            answer = comment_text if ref["comment_id"] else media_text
+            responses.add("GET", f"{BASE}/{ACCOUNT}", body=answer)
+        expected = [
+            (comment_body["mentioned_comment"] if ref["comment_id"] else media_body["mentioned_media"])["id"]
+            for ref in refs
+        ]
+        items = ig.resolve_webhook(body)
+        assert [i.external_id for i in items] == expected
+        assert {i.kind for i in items} == {"mention"}
+        asked = [parse_qs(urlsplit(c.request.url).query)["fields"][0] for c in responses.calls]
+        wanted = [
+            f"mentioned_comment.comment_id({r['comment_id']}){{" if r["comment_id"]
+            else f"mentioned_media.media_id({r['media_id']}){{"
+            for r in refs
+        ]
+        assert len(asked) == len(wanted)
+        assert all(a.startswith(w) for a, w in zip(asked, wanted, strict=True))
     elif endpoint.startswith("GET /{ig-user-id}/media"):
         # The account's own media are not items; polling reads the comments of each
         # media that has comments, then the next page of media.
@@ -137,9 +189,12 @@ def test_payload(name):
                 break
         paths = [urlsplit(c.request.url).path for c in responses.calls]
         scanned = [p.split("/")[-2] for p in paths if p.endswith("/comments")]
-        assert scanned == [e["id"] for e in body["data"] if e["comments_count"] > 0]
+        # media older than the lookback before the newest are past the window: not scanned
+        window = newest - ig.lookback.total_seconds()
+        recent = [e for e in body["data"] if parse_time(e["timestamp"]).timestamp() >= window]
+        assert scanned == [e["id"] for e in recent if e["comments_count"] > 0]
         state = json.loads(cursor)
-        assert state["counts"] == {e["id"]: e["comments_count"] for e in body["data"]}
+        assert state["counts"] == {e["id"]: e["comments_count"] for e in recent}
     elif endpoint.startswith("GET /{ig-user-id}/content_publishing_limit"):
         first = body["data"][0]
         assert ig.parse(body) == []

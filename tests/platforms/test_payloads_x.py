@@ -3,7 +3,6 @@
 Expected values are read from each payload itself, never copied into the test."""
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -18,23 +17,21 @@ from platforms.base import (
     parse_time,
 )
 from platforms.x import XClient
+from tests.platforms import payloads
+from tests.platforms.payloads import request_path
 
-PAYLOADS = Path(__file__).resolve().parents[2].parent / "shared" / "platform-payloads" / "x"
+PLATFORM = "x"
 BASE = "https://api.x.test"
 
-pytestmark = pytest.mark.skipif(not PAYLOADS.is_dir(), reason=f"recorded payloads not found at {PAYLOADS}")
+pytestmark = payloads.skip_without(PLATFORM)
 
 
 def names() -> list[str]:
-    if not PAYLOADS.is_dir():
-        return []
-    return sorted(p.name[: -len(".meta.json")] for p in PAYLOADS.glob("*.meta.json"))
+    return payloads.names(PLATFORM)
 
 
 def load(name: str) -> tuple[str, dict, dict]:
-    text = (PAYLOADS / f"{name}.json").read_text(encoding="utf-8")
-    meta = json.loads((PAYLOADS / f"{name}.meta.json").read_text(encoding="utf-8"))
-    return text, json.loads(text), meta
+    return payloads.load(PLATFORM, name)
 
 
 def client(**credentials) -> XClient:
@@ -42,17 +39,12 @@ def client(**credentials) -> XClient:
     return XClient(base_url=BASE, credentials=creds)
 
 
-def request_path(meta: dict) -> str:
-    return urlsplit(meta["request"]["url"]).path
-
-
 def add(rsps, method: str, url: str, text: str, meta: dict) -> None:
     rsps.add(method, url, body=text, status=meta["status"], headers=meta["headers"])
 
 
 def test_every_payload_has_meta():
-    bodies = {p.name[: -len(".json")] for p in PAYLOADS.glob("*.json") if not p.name.endswith(".meta.json")}
-    assert bodies == set(names())
+    assert payloads.bodies(PLATFORM) == set(names())
 
 
 def snowflake(tweet_id: str) -> datetime:
@@ -101,15 +93,19 @@ ENDPOINTS = {
     "GET /2/tweets/search/recent": "search",
     "GET /2/tweets/search/all": None,
     "GET /2/tweets/:id": None,
+    "GET /2/tweets": None,  # lookup by ids
+    "GET /2/users/:id/tweets": None,  # a user's timeline: the same tweet schema
     "POST /2/tweets": "publish",
 }
 ERRORS_BY_STATUS = {400: InvalidRequest, 401: AuthError, 403: AuthError, 429: RateLimited, 503: TransientError}
 
 
 def endpoint_of(meta: dict) -> str | None:
-    for prefix, endpoint in ENDPOINTS.items():
-        if meta["endpoint"] == prefix or meta["endpoint"].startswith(prefix + " "):
-            return endpoint
+    """The method and path of the recorded endpoint, without its query or notes."""
+    method, path = meta["endpoint"].split()[:2]
+    key = f"{method} {path.split('?')[0]}"
+    if key in ENDPOINTS:
+        return ENDPOINTS[key]
     pytest.fail(f"no expectation for endpoint {meta['endpoint']!r}: add one to ENDPOINTS")
 
 

@@ -1,9 +1,7 @@
 """Every recorded YouTube Data API v3 response in shared/platform-payloads/youtube is
 read by YouTubeClient. Expected values are read from each payload itself."""
 
-import json
 from datetime import UTC, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,11 +9,12 @@ import responses
 
 from platforms.base import AuthError, Credentials, Published
 from platforms.youtube import YouTubeClient
+from tests.platforms import payloads
 
-PAYLOADS = Path(__file__).resolve().parents[2].parent / "shared" / "platform-payloads" / "youtube"
+PLATFORM = "youtube"
 BASE = "https://youtube.test/youtube/v3"
 
-pytestmark = pytest.mark.skipif(not PAYLOADS.is_dir(), reason=f"recorded payloads not found at {PAYLOADS}")
+pytestmark = payloads.skip_without(PLATFORM)
 
 # error payloads → the exception send() must raise (a new error file must be added here)
 EXPECTED_ERRORS = {
@@ -25,15 +24,11 @@ EXPECTED_ERRORS = {
 
 
 def names() -> list[str]:
-    if not PAYLOADS.is_dir():
-        return []
-    return sorted(p.name[: -len(".meta.json")] for p in PAYLOADS.glob("*.meta.json"))
+    return payloads.names(PLATFORM)
 
 
 def load(name: str) -> tuple[str, dict, dict]:
-    text = (PAYLOADS / f"{name}.json").read_text(encoding="utf-8")
-    meta = json.loads((PAYLOADS / f"{name}.meta.json").read_text(encoding="utf-8"))
-    return text, json.loads(text), meta
+    return payloads.load(PLATFORM, name)
 
 
 def client() -> YouTubeClient:
@@ -45,8 +40,7 @@ def when(value: str) -> datetime:
 
 
 def test_every_payload_has_meta():
-    bodies = {p.name[: -len(".json")] for p in PAYLOADS.glob("*.json") if not p.name.endswith(".meta.json")}
-    assert bodies == set(names())
+    assert payloads.bodies(PLATFORM) == set(names())
 
 
 def expected_comment(raw: dict, *, video: str = "", thread: str = "") -> dict:
@@ -166,6 +160,8 @@ def test_payload(name):
                 c.send(method, "/replay")
             assert err.value.status == meta["status"]
             assert err.value.body == text
+            with pytest.raises(EXPECTED_ERRORS[name]):
+                c.parse(body)  # the body saved on its own (ingest_file): the same clear error
             return
         got, response = c.send(method, "/replay")
     assert got == body
