@@ -471,8 +471,17 @@ def connections_maintain(*, now, refresh_within: timedelta, warn_within: timedel
     return {"refreshed": refreshed, "warned": warned}
 
 
+class IngestRefused(ValueError):
+    """The file is a platform's error response (a refused token, a rate limit, a bad request),
+    not a page of items: nothing was stored."""
+
+
 def ingest_file(*, channel: Channel, body: str, endpoint: str | None = None, source_name: str = "") -> IngestResult:
-    """Run a saved response body through the polling pipeline (store → classify → route)."""
+    """Run a saved response body through the polling pipeline (store → classify → route).
+
+    A body that cannot be read is quarantined; an error response raises IngestRefused. The
+    same file again stores nothing: its items are duplicates, and a body that brought no new
+    item is not kept a second time (nor at all when it held none)."""
     from .clients import client_for
 
     client = client_for(channel)
@@ -482,6 +491,11 @@ def ingest_file(*, channel: Channel, body: str, endpoint: str | None = None, sou
         quarantine_record(channel=channel, platform=channel.platform, endpoint=endpoint or "", body=body,
                           error=f"{source_name}: {exc}", source="file")
         return IngestResult(quarantined=1)
+    except PlatformError as exc:
+        raise IngestRefused(f"{source_name or 'the file'} is an error response, not items: {exc}") from None
     with transaction.atomic():
         raw = RawPayload.objects.create(channel=channel, endpoint=endpoint or "file", body=body, source="file")
-        return ingest_items(channel=channel, items=items, raw=raw)
+        result = ingest_items(channel=channel, items=items, raw=raw)
+        if not result.created:
+            raw.delete()  # no mention refers to it
+        return result

@@ -8,9 +8,11 @@ from rest_framework.test import APIClient
 
 from accounts.models import Channel
 from accounts.roles import Role
-from monitoring.models import Mention, Quarantine
+from monitoring.clients import client_for
+from monitoring.models import Author, Mention, Quarantine, RawPayload
 from monitoring.services import ingest_items
 from tests.monitoring.scripted import item
+from tests.platforms import payloads as recorded
 
 pytestmark = pytest.mark.django_db
 PAYLOADS = Path(__file__).resolve().parents[2].parent / "shared" / "platform-payloads"
@@ -45,6 +47,39 @@ def test_ingest_file_quarantines_a_truncated_body(channels, x_payload, tmp_path)
     assert run("--platform", "x", "--channel", "@Libs", str(broken)) == {
         "created": 0, "duplicates": 0, "quarantined": 1}
     assert Quarantine.objects.get().body == x_payload.read_text()[:500]
+
+
+# Every recorded body of every platform with a client (web feeds are read elsewhere).
+RECORDED = [(platform, name) for platform in ("x", "facebook", "instagram", "youtube", "mastodon", "bluesky",
+                                              "linkedin") for name in recorded.names(platform)]
+
+
+def is_error_body(name: str) -> bool:
+    return name.startswith("error_") or "_error_" in name
+
+
+@pytest.mark.parametrize(("platform", "name"), RECORDED, ids=[f"{p}/{n}" for p, n in RECORDED])
+def test_ingest_file_on_every_recorded_payload(services, platform, name):
+    """Each recording is a clean error or a stored set of mentions, and the same file again
+    stores nothing at all."""
+    channel = Channel.objects.create(platform=platform, handle="council", display_name="Council",
+                                     service=services["communications"])
+    path = recorded.folder(platform) / f"{name}.json"
+    if is_error_body(name):
+        with pytest.raises(CommandError, match="is an error response, not items"):
+            run("--platform", platform, "--channel", "council", str(path))
+        assert (Mention.objects.count(), RawPayload.objects.count(), Quarantine.objects.count()) == (0, 0, 0)
+        return
+    ids = [i.external_id for i in client_for(channel).parse(json.loads(path.read_text(encoding="utf-8")))]
+    first = run("--platform", platform, "--channel", "council", str(path))
+    assert first == {"created": len(set(ids)), "duplicates": len(ids) - len(set(ids)), "quarantined": 0}
+    assert set(Mention.objects.filter(channel=channel).values_list("external_id", flat=True)) == set(ids)
+    stored = (Mention.objects.count(), RawPayload.objects.count(), Author.objects.count())
+    assert RawPayload.objects.count() == (1 if ids else 0)
+    second = run("--platform", platform, "--channel", "council", str(path))
+    assert second == {"created": 0, "duplicates": len(ids), "quarantined": 0}
+    assert (Mention.objects.count(), RawPayload.objects.count(), Author.objects.count()) == stored
+    assert Quarantine.objects.count() == 0
 
 
 def test_ingest_file_unknown_channel_is_a_clear_error(channels, x_payload):

@@ -3,12 +3,13 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Channel
-from monitoring.services import ingest_file
+from monitoring.services import IngestRefused, ingest_file
 
 
 class Command(BaseCommand):
     help = ("Run a saved API response body through the same store → classify → route pipeline as polling. "
-            "Prints a JSON summary: created, duplicates, quarantined.")
+            "Prints a JSON summary: created, duplicates, quarantined. A platform's error response is "
+            "refused with a message; running the same file again stores nothing.")
 
     def add_arguments(self, parser):
         parser.add_argument("--platform", required=True)
@@ -26,5 +27,8 @@ class Command(BaseCommand):
                 body = fh.read()
         except OSError as exc:
             raise CommandError(f"Cannot read {file}: {exc.strerror}") from None
-        summary = ingest_file(channel=target, body=body, endpoint=endpoint, source_name=file)
+        try:
+            summary = ingest_file(channel=target, body=body, endpoint=endpoint, source_name=file)
+        except IngestRefused as exc:
+            raise CommandError(str(exc)) from None
         self.stdout.write(json.dumps(summary.as_dict()))
