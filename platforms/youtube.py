@@ -151,7 +151,7 @@ class YouTubeClient(PlatformClient):
         error = body.get("error")
         if not isinstance(error, dict):
             return None
-        reasons = {e.get("reason", "") for e in error.get("errors") or [] if isinstance(e, dict)}
+        reasons = {str(e.get("reason") or "") for e in error.get("errors") or [] if isinstance(e, dict)}
         message = error.get("message") or ""
         if reasons & QUOTA_REASONS:
             return RateLimited(
