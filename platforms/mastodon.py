@@ -227,12 +227,12 @@ class MastodonClient(PlatformClient):
             kind = KIND_REPLY if to_us else KIND_MENTION
         return Item(
             platform=self.platform,
-            external_id=_id(s["id"]),
+            external_id=_id(s["id"], required=True),
             kind=kind,
             text=plain_text(s["content"]),  # what a reader sees; raw keeps the HTML as received
             posted_at=_time(s["created_at"]),
             author=Author(
-                external_id=_id(account["id"]),
+                external_id=_id(account["id"], required=True),
                 handle=account.get("acct", ""),
                 display_name=account.get("display_name") or "",
                 followers=_opt_int(account.get("followers_count")),
@@ -397,11 +397,11 @@ def _time(value: str) -> datetime:
     return parsed.astimezone(UTC)
 
 
-def _id(value: Any) -> str:
-    """An id as text ("" for none): JSON integers (Mastodon 1.x) and strings alike."""
-    if value is None or value == "" or isinstance(value, bool):
+def _id(value: Any, *, required: bool = False) -> str:
+    """An id as text ("" for none unless `required`): JSON integers (Mastodon 1.x) and strings alike."""
+    if (value is None or value == "") and not required:
         return ""
-    if isinstance(value, (int, str)):
+    if isinstance(value, (int, str)) and not isinstance(value, bool) and value != "":
         return str(value)
     raise ValueError(f"not an id: {value!r}")
 
