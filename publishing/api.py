@@ -156,12 +156,10 @@ class PublishingRoles:
             raise PermissionDenied("Your role does not use publishing.")
 
 
-class PostViewSet(PublishingRoles, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
-                  viewsets.GenericViewSet):
+class PostViewSet(PublishingRoles, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Posts the user may see: their service's (every post for the web team and communications officers)."""
 
     serializer_class = PostSerializer
-    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation

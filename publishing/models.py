@@ -266,6 +266,26 @@ class ApprovalStage(models.Model):
         return f"Stage {self.order} of {self.channel}: {self.name}"
 
 
+class BlockedWord(models.Model):
+    """A word or phrase the council does not publish: an outgoing post or reply containing it
+    needs approval whatever the channel's rules, a post approved before it was added is held at
+    publishing, and (where `hide_incoming` is on) residents' comments on the council's own pages
+    containing it are hidden automatically, each hide logged for review."""
+
+    word = models.CharField(max_length=100, unique=True, help_text="Matched as a whole word, in any case.")
+    hide_incoming = models.BooleanField(
+        default=False, help_text="Hide residents' comments on the council's own pages that contain it.")
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["word"]
+
+    def __str__(self):
+        return self.word
+
+
 class FrequencyCap(models.Model):
     """"Do not post too often": at most `max_posts` in any `period_hours` on a channel."""
 

@@ -16,6 +16,7 @@ from .models import (
     AlertSubscriber,
     Approval,
     ApprovalStage,
+    BlockedWord,
     Campaign,
     ChannelApprovers,
     ElectionPeriod,
@@ -318,6 +319,50 @@ def post_checks(post: Post, *, when: datetime | None = None) -> tuple[checks.Che
     return checks.run_checks(draft_for(post, when=when), check_context(when=when, mo_approved=post.mo_approved))
 
 
+def blocked_words_in(text: str, *, since: datetime | None = None, incoming_only: bool = False) -> list[str]:
+    """The blocked words (added after `since`, if given) that the text contains, as whole words."""
+    import re
+
+    words = BlockedWord.objects.all()
+    if since is not None:
+        words = words.filter(created_at__gt=since)
+    if incoming_only:
+        words = words.filter(hide_incoming=True)
+    found = []
+    for word in words.values_list("word", flat=True):
+        if word.strip() and re.search(rf"(?<!\w){re.escape(word.strip())}(?!\w)", text or "", re.IGNORECASE):
+            found.append(word)
+    return found
+
+
+def post_texts(post: Post) -> str:
+    return "\n".join([post.text, *(post.variants or {}).values(), *(i.alt_text for i in post.images.all())])
+
+
+def publish_time_problems(post: Post, *, now: datetime) -> list[str]:
+    """Why the post must not go out now, checked again by the publishing task: the checks with
+    the rules of the moment (a pre-election period that began since approval, house rules),
+    blocked words added since approval, the channels' state and the author's acknowledgement of
+    the current policy."""
+    problems = [r.message for r in checks.blocking(post_checks(post, when=now))]
+    words = blocked_words_in(post_texts(post), since=post.approved_at)
+    if words:
+        problems.append(f"It contains {', '.join(repr(w) for w in words)}, on the blocked words list since it "
+                        "was approved.")
+    for target in post.targets.all():
+        if target.channel.status in (Channel.Status.CLOSING, Channel.Status.CLOSED):
+            problems.append(f"{target.channel.handle} is {target.channel.get_status_display().lower()}.")
+    try:
+        from policy.services import PolicyNotAcknowledged, require_policy_acknowledged
+    except ImportError:  # the policy app is not installed
+        return problems
+    try:
+        require_policy_acknowledged(post.author)
+    except PolicyNotAcknowledged as exc:
+        problems.append(f"The author has not acknowledged the current policy: {exc.message}")
+    return problems
+
+
 # --- calendar, campaigns, alerts ------------------------------------------------------------
 
 
@@ -376,7 +421,8 @@ def plan_entries(*, user: User, start: date, end: date, filters: dict | None = N
         entries.append(planner.Entry(
             uid=f"post-{post.pk}", title=str(post), start=timezone.localtime(when), url=post.get_absolute_url(),
             state=post.get_state_display(), channels=tuple(t.channel.handle for t in post.targets.all()),
-            description=post.text,
+            description=(f"Held: {post.held_reason}\n\n" if post.state == Post.State.HELD and post.held_reason
+                         else "") + post.text,
         ))
     if not f.get("channel"):
         for campaign in campaign_list(user=user, filters={"service": f.get("service"), "start": start,

@@ -414,7 +414,7 @@ def post_schedule(*, actor: User, post: Post, scheduled_at: datetime | None = No
     _refuse_blocks(selectors.post_checks(post, when=when))
     pause = selectors.emergency_active()
     state = Post.State.PAUSED if pause and not post.is_emergency else Post.State.SCHEDULED
-    changes = _set_state(post, state, scheduled_at=when)
+    changes = _set_state(post, state, scheduled_at=when, held_reason="")
     post.targets.exclude(state=PostTarget.State.PUBLISHED).update(state=PostTarget.State.PENDING, last_error="")
     _audit(actor, "post.schedule", post, changes | {"scheduled_at": [None, when.isoformat()]},
            note="paused: emergency mode is on" if state == Post.State.PAUSED else "")

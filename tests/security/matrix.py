@@ -243,9 +243,17 @@ PUBLISHING = [
     E("post_create", "POST", "/posts/new/", only(200, *AUTHORS), data={}, note="empty form"),
     E("post_detail", "GET", a("post", "/posts/{}/"), expect(404, **POST_A)),
     E("post_detail", "GET", b("post", "/posts/{}/"), expect(404, web=200, comms=200, admin=200), note="B"),
-    E("post_edit", "GET", a("post", "/posts/{}/edit/"), expect(404, **POST_A)),
-    E("post_edit", "POST", b("post", "/posts/{}/edit/"), expect(404, web=200, comms=200, admin=200), data={},
+    # A's post is submitted: its author, the central team and its approver (the head) may change it
+    # (which sends it back); administrators work in admin.
+    E("post_edit", "GET", a("post", "/posts/{}/edit/"), expect(404, **{**POST_A, "admin": 403})),
+    E("post_edit", "POST", b("post", "/posts/{}/edit/"), expect(404, web=200, comms=200, admin=403), data={},
       note="B"),
+    E("posts_approve", "POST", "/posts/approve/", only("kept", *AUTHORS, "mo"), data={}, note="none chosen"),
+    E("channel_approval_chain", "GET", a("channel", "/channels/{}/approval-chain/"), expect(404, **SEES_A)),
+    E("channel_approval_chain", "POST", a("channel", "/channels/{}/approval-chain/"),
+      expect(404, **{**{r: 403 for r in SEES_A}, "web": 200, "admin": 200}), data={}, note="empty form"),
+    E("channel_approval_stage_remove", "POST", a("channel", "/channels/{}/approval-chain/999999/remove/"),
+      expect(404, **{**{r: 403 for r in SEES_A}, "web": 404, "admin": 404}), data={}, note="no such stage"),
     # Refusals on a post one may see are messages on the post's page ("kept"): B's post is submitted
     # already, not approved, and only its author refers it or retries it.
     E("post_submit", "POST", b("post", "/posts/{}/submit/"), expect(404, **B_SEERS_KEPT), data={}, note="B"),
@@ -406,6 +414,10 @@ API = [
       data=lambda w: {"text": "Hello", "channels": [w.a.channel.pk], "service": "libraries"}),
     E("post-detail", "GET", a("post", "/api/posts/{}/"), pub(404, **POST_A)),
     E("post-detail", "GET", b("post", "/api/posts/{}/"), pub(404, web=200, comms=200, admin=200), note="B"),
+    E("post-detail", "PATCH", a("post", "/api/posts/{}/"), pub(404, web=400, comms=400, head=400, editor=400,
+                                                               admin=403), data={}, note="no version"),
+    E("post-chain", "GET", a("post", "/api/posts/{}/chain/"), pub(404, **POST_A)),
+    E("post-approve-bulk", "POST", "/api/posts/approve-bulk/", api_only(400, *AUTHORS, "mo"), data={}),
     E("post-approve", "POST", a("post", "/api/posts/{}/approve/"),
       pub(404, web=200, head=200, comms=403, editor=403, admin=403), data={}),
     E("post-request-changes", "POST", b("post", "/api/posts/{}/request-changes/"),
