@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Channel, Service, User
 from accounts.roles import SEE_ALL_CHANNELS, Role
-from accounts.selectors import can_see_all_channels, channel_list
+from accounts.selectors import can_see_all_channels, channel_access, channels_with_access
 
 from . import checks, planner
 from .models import (
@@ -352,6 +352,8 @@ def publish_time_problems(post: Post, *, now: datetime) -> list[str]:
     for target in post.targets.all():
         if target.channel.status in (Channel.Status.CLOSING, Channel.Status.CLOSED):
             problems.append(f"{target.channel.handle} is {target.channel.get_status_display().lower()}.")
+        if not post.is_emergency and not channel_access(post.author, target.channel, "publish"):
+            problems.append(f"{post.author} may no longer publish to {target.channel.handle}.")
     try:
         from policy.services import PolicyNotAcknowledged, require_policy_acknowledged
     except ImportError:  # the policy app is not installed
@@ -393,7 +395,8 @@ def calendar_posts(*, user: User, start: datetime, end: datetime, filters: dict 
 
 
 def channels_for_author(user: User) -> QuerySet[Channel]:
-    return channel_list(user=user).exclude(status=Channel.Status.CLOSED)
+    """The channels the user may publish to (managers named on a channel, roles covering all)."""
+    return channels_with_access(user=user, action="publish").exclude(status=Channel.Status.CLOSED)
 
 
 def topic_list(*, active_only: bool = True) -> QuerySet[Topic]:
