@@ -398,6 +398,14 @@ class XClient(PlatformClient):
         )
         return self.published_from(body)
 
+    def direct_message(self, recipient: str, text: str, *, in_reply_to: str = "") -> Published:
+        """A direct message to a user id (POST /2/dm_conversations/with/:participant_id/messages)."""
+        body, _ = self.request("POST", f"/2/dm_conversations/with/{recipient}/messages", json={"text": text})
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, dict) or not data.get("dm_event_id"):
+            raise self._malformed("direct message response without data.dm_event_id", body)
+        return Published(external_id=str(data["dm_event_id"]), url="", raw=body)
+
     def hide(self, external_id: str, *, hidden: bool = True) -> None:
         """Hide a reply in one of the channel's conversations (PUT /2/tweets/:id/hidden)."""
         body, _ = self.request("PUT", f"/2/tweets/{external_id}/hidden", json={"hidden": hidden})

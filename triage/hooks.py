@@ -13,6 +13,11 @@ if services.mentions_route not in monitoring_services.NEW_MENTION_HOOKS:
     monitoring_services.NEW_MENTION_HOOKS.append(services.mentions_route)
 if services.mentions_rethink not in monitoring_services.GROWN_MENTION_HOOKS:
     monitoring_services.GROWN_MENTION_HOOKS.append(services.mentions_rethink)
+# Comments with a blocked word marked "hide incoming" are hidden automatically, on the record.
+from . import moderation  # noqa: E402
+
+if moderation.queue_auto_hide not in monitoring_services.NEW_MENTION_HOOKS:
+    monitoring_services.NEW_MENTION_HOOKS.append(moderation.queue_auto_hide)
 # Authors are scored as they are stored, under the influence thresholds in force.
 
 
@@ -59,3 +64,5 @@ def _demo():
 
 
 demo_council.DEMO_HOOKS.append(_demo)
+navigation.register("Moderation log", "moderation_log", roles=EVERYONE - {Role.COUNCILLOR},
+                    description="Every comment hidden or deleted and account blocked, with why and a copy.", order=32)
