@@ -153,12 +153,12 @@ def _record_edit(actor: User, post: Post, fields, *, via: str) -> None:
                             fields=sorted(fields), via=via)
 
 
-def may_edit(actor: User, post: Post) -> bool:
+def may_edit(user: User, post: Post) -> bool:
     """The author and the central team edit a post; an approver of its current stage may edit a
     submitted post, which sends it back (and so they can no longer approve it)."""
-    if post.author_id == actor.pk or actor.has_role(*selectors.EMERGENCY_ROLES):
+    if post.author_id == user.pk or user.has_role(*selectors.EMERGENCY_ROLES):
         return True
-    return post.state == Post.State.SUBMITTED and selectors.can_approve(actor, post)[0]
+    return post.state == Post.State.SUBMITTED and selectors.can_approve(user, post)[0]
 
 
 @transaction.atomic
