@@ -22,6 +22,7 @@ from django.utils import timezone
 from accounts.audit import audit_record
 from accounts.models import Channel
 from accounts.notifications import notify
+from accounts.services import channel_record_activity
 from platforms.base import (
     AuthError,
     MalformedPayload,
@@ -300,6 +301,7 @@ def _succeed(target: PostTarget, attempt, published: Published, note: str = "") 
     if not updated:
         log.warning("%s was published by an attempt that is no longer current (%s)", target, published.external_id)
         return
+    channel_record_activity(channel_id=target.channel_id, at=timezone.now())
     audit_record(actor=None, action="post.published_to", obj=target.post, service=target.post.service,
                  changes={str(target.channel): [None, published.url or published.external_id]}, note=note)
     _settle(target.post_id)
