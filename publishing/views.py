@@ -37,6 +37,10 @@ from .forms import (
 )
 from .models import AlertSubscriber, Post, PostTarget
 
+# Other apps add what also waits for approval to the "To approve" list (triage: replies to residents):
+# functions of (request) returning a dict with a "template" and its items, or None.
+TO_APPROVE_EXTRAS: list = []
+
 LISTS = {
     "mine": "My posts",
     "to_approve": "To approve",
@@ -90,6 +94,7 @@ def post_list(request):
         "page": page, "lists": LISTS, "current": which, "current_label": LISTS[which], "query": f"list={which}",
         "can_author": selectors.can_author(user),
         "bulk": which == "to_approve" and any(p.state == Post.State.SUBMITTED for p in page),
+        "extras": [e for fn in TO_APPROVE_EXTRAS if (e := fn(request))] if which == "to_approve" else [],
     })
 
 

@@ -66,3 +66,19 @@ def _demo():
 demo_council.DEMO_HOOKS.append(_demo)
 navigation.register("Moderation log", "moderation_log", roles=EVERYONE - {Role.COUNCILLOR},
                     description="Every comment hidden or deleted and account blocked, with why and a copy.", order=32)
+
+
+# Replies waiting for approval appear on the posts' "To approve" list, beside the posts.
+def _replies_to_approve(request):
+    from . import replies
+
+    waiting = replies.waiting_for(request.user)
+    return {"template": "triage/_replies_to_approve.html", "replies": waiting} if waiting else None
+
+
+try:
+    from publishing import views as publishing_views
+except ImportError:  # publishing not installed
+    publishing_views = None
+if publishing_views is not None and _replies_to_approve not in publishing_views.TO_APPROVE_EXTRAS:
+    publishing_views.TO_APPROVE_EXTRAS.append(_replies_to_approve)

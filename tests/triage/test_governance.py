@@ -336,3 +336,13 @@ def test_where_the_platform_cannot_send_a_direct_message_the_clock_runs_until_a_
     assert api.status_code == 200
     case.refresh_from_db()
     assert case.state == "responded" and case.sla_stopped_at is not None
+
+
+def test_replies_waiting_for_approval_are_on_the_to_approve_list_beside_posts(case, staff, platform, client_for):
+    ReplyRule.objects.create(name="Every reply", approver_roles=[Role.COMMUNICATIONS_OFFICER])
+    triage_services.case_reply(actor=staff[Role.WEB_TEAM], case=case, text="We are looking into it.")
+    page = client_for(staff[Role.COMMUNICATIONS_OFFICER]).get("/posts/?list=to_approve").content.decode()
+    assert "Replies to residents waiting for approval" in page and "We are looking into it." in page
+    assert f"/cases/{case.pk}/#replies-waiting" in page
+    mine = client_for(staff[Role.WEB_TEAM]).get("/posts/?list=to_approve").content.decode()
+    assert "We are looking into it." not in mine  # nobody approves their own reply
