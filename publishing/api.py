@@ -1,5 +1,5 @@
 """/api/posts/ and /api/campaigns/: the same services as the pages, scoped by the same selectors."""
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -40,6 +40,14 @@ class TargetSerializer(serializers.ModelSerializer):
                   "published_at"]
 
 
+class ChainStageOutput(serializers.Serializer):
+    stage = serializers.IntegerField()
+    name = serializers.CharField()
+    approvers = serializers.CharField(help_text="Who may approve the stage, in words.")
+    approved_by = serializers.CharField(allow_null=True)
+    approved_at = serializers.DateTimeField(allow_null=True)
+
+
 class PostSerializer(serializers.ModelSerializer):
     service = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     author = serializers.CharField(source="author.username")
@@ -71,6 +79,7 @@ class PostSerializer(serializers.ModelSerializer):
         return [{"by": e.editor_name, "at": e.at, "version": e.version, "fields": e.fields, "via": e.via}
                 for e in post.edits.all()]
 
+    @extend_schema_field(ChainStageOutput(many=True))
     def get_chain(self, post) -> list[dict]:
         return chain_data(post)
 
@@ -131,6 +140,16 @@ class BulkApproveInput(serializers.Serializer):
     posts = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
                                   min_length=1, max_length=200)
     comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class BulkRefusal(serializers.Serializer):
+    post = serializers.IntegerField()
+    detail = serializers.CharField()
+
+
+class BulkApproveOutput(serializers.Serializer):
+    approved = serializers.ListField(child=serializers.IntegerField())
+    refused = BulkRefusal(many=True)
 
 
 class CommentInput(serializers.Serializer):
@@ -206,13 +225,13 @@ class PostViewSet(PublishingRoles, mixins.ListModelMixin, mixins.RetrieveModelMi
             return refusal(exc)
         return self._done(post)
 
-    @extend_schema(request=None, responses={200: serializers.ListSerializer(child=serializers.DictField())})
+    @extend_schema(request=None, responses=ChainStageOutput(many=True))
     @action(detail=True, methods=["get"])
     def chain(self, request, pk=None):
         """The approval chain: each stage, who may approve it and who did in this round."""
         return Response(chain_data(self.get_object()))
 
-    @extend_schema(request=BulkApproveInput, responses={200: serializers.DictField()})
+    @extend_schema(request=BulkApproveInput, responses=BulkApproveOutput)
     @action(detail=False, methods=["post"], url_path="approve-bulk")
     def approve_bulk(self, request):
         """Approve several posts at once; each is refused or approved under the usual rules."""
