@@ -21,7 +21,7 @@ from accounts.roles import Role
 from accounts.selectors import staff_with_role
 from monitoring import bulk
 from monitoring.models import Mention
-from platforms.base import PlatformError
+from platforms.base import NotSupported, PlatformError
 
 from . import classify, clock, config, matrix, selectors
 from .models import (
@@ -665,6 +665,8 @@ def case_private_channel(*, actor, case: Case, note: str, message: str = "", res
             recipient = mention.author.handle if mention.platform == "mastodon" else mention.author.external_id
             try:
                 sent = send(recipient, message, in_reply_to=mention.external_id)
+            except NotSupported:
+                sent = None  # not for this item (e.g. no comment to answer privately): recorded only
             except PlatformError as exc:
                 raise CaseActionError(f"{mention.channel.get_platform_display()} did not take the direct message, so "
                                       f"nothing was sent ({type(exc).__name__}). Try again in a few minutes.") from exc
