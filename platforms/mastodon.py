@@ -308,6 +308,14 @@ class MastodonClient(PlatformClient):
         """Delete one of the channel's own statuses."""
         self.send("DELETE", f"/api/v1/statuses/{quote(external_id, safe='')}")
 
+    def block(self, account_id: str) -> None:
+        """Block an account (POST /api/v1/accounts/:id/block)."""
+        self.send("POST", f"/api/v1/accounts/{quote(account_id, safe='')}/block")
+
+    def mute(self, account_id: str) -> None:
+        """Mute an account (POST /api/v1/accounts/:id/mute)."""
+        self.send("POST", f"/api/v1/accounts/{quote(account_id, safe='')}/mute")
+
     def metrics(self) -> Metrics:
         if self.credentials.account_id:
             path = f"/api/v1/accounts/{quote(self.credentials.account_id, safe='')}"

@@ -316,7 +316,14 @@ def draft_for(post: Post, *, when: datetime | None = None) -> checks.Draft:
 
 def post_checks(post: Post, *, when: datetime | None = None) -> tuple[checks.CheckResult, ...]:
     when = when or post.scheduled_at or timezone.now()
-    return checks.run_checks(draft_for(post, when=when), check_context(when=when, mo_approved=post.mo_approved))
+    results = checks.run_checks(draft_for(post, when=when), check_context(when=when, mo_approved=post.mo_approved))
+    words = blocked_words_in(post_texts(post))
+    if words:  # the approver must see it: a post with a blocked word never goes out unapproved
+        results += (checks.CheckResult(
+            code="blocked_word", level=checks.WARNING,
+            message=f"It contains {', '.join(repr(w) for w in words)}, on the council's blocked words list. The "
+                    "approver must be sure it is right to publish."),)
+    return results
 
 
 def blocked_words_in(text: str, *, since: datetime | None = None, incoming_only: bool = False) -> list[str]:

@@ -346,3 +346,15 @@ def test_replies_waiting_for_approval_are_on_the_to_approve_list_beside_posts(ca
     assert f"/cases/{case.pk}/#replies-waiting" in page
     mine = client_for(staff[Role.WEB_TEAM]).get("/posts/?list=to_approve").content.decode()
     assert "We are looking into it." not in mine  # nobody approves their own reply
+
+
+def test_an_author_is_blocked_on_the_platform_where_it_allows_it(case, staff):
+    class Blocking(Platform):
+        def block(self, account_id):
+            self.calls.append(("block", account_id))
+
+    client = Blocking()
+    record = moderation.moderate(actor=staff[Role.WEB_TEAM], mention=case.mention, action="block", reason="abusive",
+                                 note="Threats to staff", case=case, client=client)
+    assert client.calls == [("block", case.mention.author.external_id)]
+    assert record.outcome == "done" and record.author_external_id == case.mention.author.external_id
