@@ -102,7 +102,9 @@ def load_demo_council() -> dict:
             actor=None, platform=platform, handle=handle, display_name=display, purpose=purpose,
             service=services[service_slug], kind=kind, followers=followers, web_team_has_access=True,
             url=PLATFORM_URL[platform].format(h=handle.lstrip("@").split("@")[0]),
-            managers=[users["webteam"]],
+            # The web team and the service's own editors and head run each account (per-channel permissions).
+            managers=[users["webteam"], *(u for u in users.values() if u.service_id == services[service_slug].pk
+                                          and u.has_role(Role.HEAD_OF_SERVICE, Role.SERVICE_EDITOR))],
         )
         created_channels += 1
     return {"services": len(services), "staff": len(users), "channels_created": created_channels}

@@ -128,3 +128,9 @@ def worker_ping(*, requested_by) -> None:
     from .tasks import heartbeat
 
     transaction.on_commit(lambda: heartbeat.delay("worker", f"asked by {requested_by}"))
+
+
+def channel_record_activity(*, channel_id: int, at) -> None:
+    """The council itself posted or replied on the channel at `at` (the dormant check's measure:
+    strangers' mentions and search hits are not the channel's activity)."""
+    Channel.objects.filter(pk=channel_id).exclude(last_activity_at__gte=at).update(last_activity_at=at)

@@ -52,6 +52,7 @@ def channel_detail(request, pk):
     return render(request, "accounts/channel_detail.html", {
         "channel": channel,
         "managers": channel.managers.all(),
+        "access": selectors.channel_access_summary(channel),
         "can_edit": selectors.can_edit_channel(request.user, channel),
         "audit_events": audit_for(channel)[:50],
         "is_connected": hasattr(channel, "connection") and channel.connection.is_connected,

@@ -165,6 +165,11 @@ class ChannelMetricSnapshot(models.Model):
     views = models.PositiveBigIntegerField(null=True, blank=True)
     watch_time_minutes = models.PositiveBigIntegerField(null=True, blank=True)
     posts = models.PositiveBigIntegerField(null=True, blank=True)
+    estimated = models.BooleanField(default=False, help_text="Worked out, not measured on the platform.")
+    source = models.CharField(max_length=20, default="platform",
+                              help_text="platform (measured), backfill (estimated history) or demo (demo data).")
+
+    SOURCE_LABELS = {"platform": "measured", "backfill": "estimated", "demo": "demo data"}
 
     class Meta:
         ordering = ["channel", "date"]

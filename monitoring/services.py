@@ -186,11 +186,19 @@ def ingest_page(*, state: PollState, page: Page, expected_cursor: str) -> Ingest
     state.cursor = page.next_cursor or ""
     state.consecutive_failures = 0  # a failure later in this run counts from here
     state.items_total += result.created
-    if page.items:
-        latest = max(i.posted_at for i in page.items)
-        Channel.objects.filter(pk=state.channel_id).exclude(last_activity_at__gte=latest).update(
-            last_activity_at=latest)
+    # The channel's activity is the council's own: its own posts seen on the platform count, strangers'
+    # mentions and search hits do not (publishing and replies record the rest).
+    own = _own_handle(state.channel.handle)
+    mine = [i.posted_at for i in page.items if i.author and _own_handle(i.author.handle or "") == own]
+    if mine:
+        from accounts.services import channel_record_activity
+
+        channel_record_activity(channel_id=state.channel_id, at=max(mine))
     return result
+
+
+def _own_handle(handle: str) -> str:
+    return handle.strip().lstrip("@").split("@")[0].lower()
 
 
 def quarantine_record(*, channel: Channel | None, platform: str, endpoint: str, body: str, error: str,

@@ -35,6 +35,7 @@ from .base import (
     Item,
     MalformedPayload,
     Metrics,
+    NotSupported,
     Page,
     PlatformClient,
     PlatformError,
@@ -402,6 +403,18 @@ class GraphClient(PlatformClient):
     def delete(self, external_id: str) -> None:
         body, _ = self.send("DELETE", f"/{external_id}", params=self._params())
         self._success(body, "delete")
+
+    def direct_message(self, recipient: str, text: str, *, in_reply_to: str = "") -> Published:
+        """A private reply: a message to the person who wrote the comment `in_reply_to`, in
+        their inbox (the Messenger and Instagram private replies API). Without a comment to
+        answer, the platform allows no message to someone who has not written first."""
+        if not in_reply_to:
+            raise NotSupported(f"{self.platform}: a private reply needs the comment it answers")
+        body, _ = self.post(f"/{self._require_account()}/messages", {
+            "recipient": json.dumps({"comment_id": in_reply_to}), "message": json.dumps({"text": text})})
+        if not isinstance(body, dict) or not body.get("message_id"):
+            raise malformed(self.platform, "private reply response without message_id", body)
+        return Published(external_id=str(body["message_id"]), url="", raw=body)
 
     def published_from(self, body: Any) -> Published:
         """Published from a create response ({"id"} or {"id", "post_id"} for photos)."""

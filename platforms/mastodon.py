@@ -268,8 +268,15 @@ class MastodonClient(PlatformClient):
         """Reply to a status id. Mastodon only notifies people @mentioned in the text."""
         return self._post_status(text, in_reply_to=in_reply_to)
 
-    def _post_status(self, text: str, *, in_reply_to: str = "", media_ids=()) -> Published:
-        payload: dict[str, Any] = {"status": text, "visibility": "public"}
+    def direct_message(self, recipient: str, text: str, *, in_reply_to: str = "") -> Published:
+        """A private message: a status with direct visibility, seen only by the @mentioned account
+        (`recipient` is its handle, e.g. @jo@town.example)."""
+        handle = "@" + recipient.lstrip("@")
+        body = text if handle in text else f"{handle} {text}"
+        return self._post_status(body, in_reply_to=in_reply_to, visibility="direct")
+
+    def _post_status(self, text: str, *, in_reply_to: str = "", media_ids=(), visibility: str = "public") -> Published:
+        payload: dict[str, Any] = {"status": text, "visibility": visibility}
         if in_reply_to:
             payload["in_reply_to_id"] = in_reply_to
         if media_ids:
@@ -306,6 +313,14 @@ class MastodonClient(PlatformClient):
     def delete(self, external_id: str) -> None:
         """Delete one of the channel's own statuses."""
         self.send("DELETE", f"/api/v1/statuses/{quote(external_id, safe='')}")
+
+    def block(self, account_id: str) -> None:
+        """Block an account (POST /api/v1/accounts/:id/block)."""
+        self.send("POST", f"/api/v1/accounts/{quote(account_id, safe='')}/block")
+
+    def mute(self, account_id: str) -> None:
+        """Mute an account (POST /api/v1/accounts/:id/mute)."""
+        self.send("POST", f"/api/v1/accounts/{quote(account_id, safe='')}/mute")
 
     def metrics(self) -> Metrics:
         if self.credentials.account_id:

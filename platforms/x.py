@@ -398,6 +398,24 @@ class XClient(PlatformClient):
         )
         return self.published_from(body)
 
+    def direct_message(self, recipient: str, text: str, *, in_reply_to: str = "") -> Published:
+        """A direct message to a user id (POST /2/dm_conversations/with/:participant_id/messages)."""
+        body, _ = self.request("POST", f"/2/dm_conversations/with/{recipient}/messages", json={"text": text})
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, dict) or not data.get("dm_event_id"):
+            raise self._malformed("direct message response without data.dm_event_id", body)
+        return Published(external_id=str(data["dm_event_id"]), url="", raw=body)
+
+    def mute(self, user_id: str) -> None:
+        """Mute a user for the channel's account (POST /2/users/:id/muting)."""
+        if not self.credentials.account_id:
+            raise NotSupported("x: the channel's account id is not known")
+        body, _ = self.request("POST", f"/2/users/{self.credentials.account_id}/muting",
+                               json={"target_user_id": user_id})
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, dict) or data.get("muting") is not True:
+            raise InvalidRequest("x: the user was not muted", body=json.dumps(body))
+
     def hide(self, external_id: str, *, hidden: bool = True) -> None:
         """Hide a reply in one of the channel's conversations (PUT /2/tweets/:id/hidden)."""
         body, _ = self.request("PUT", f"/2/tweets/{external_id}/hidden", json={"hidden": hidden})

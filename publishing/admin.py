@@ -5,6 +5,8 @@ from accounts.admin import AuditedAdmin
 from .models import (
     AlertIssue,
     Approval,
+    ApprovalStage,
+    BlockedWord,
     Campaign,
     ChannelApprovers,
     ElectionPeriod,
@@ -41,6 +43,28 @@ class ChannelApproversAdmin(AuditedAdmin):
 @admin.register(FrequencyCap)
 class FrequencyCapAdmin(AuditedAdmin):
     list_display = ["channel", "max_posts", "period_hours"]
+
+    def audit_service(self, obj):
+        return obj.channel.service
+
+
+@admin.register(BlockedWord)
+class BlockedWordAdmin(AuditedAdmin):
+    """The blocked words list; turning on `hide_incoming` hides matching comments automatically."""
+
+    list_display = ["word", "hide_incoming", "created_at"]
+    exclude = ["added_by"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.added_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(ApprovalStage)
+class ApprovalStageAdmin(AuditedAdmin):
+    list_display = ["channel", "order", "name", "roles"]
+    autocomplete_fields = ["users"]
 
     def audit_service(self, obj):
         return obj.channel.service

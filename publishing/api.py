@@ -1,5 +1,5 @@
 """/api/posts/ and /api/campaigns/: the same services as the pages, scoped by the same selectors."""
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -40,6 +40,14 @@ class TargetSerializer(serializers.ModelSerializer):
                   "published_at"]
 
 
+class ChainStageOutput(serializers.Serializer):
+    stage = serializers.IntegerField()
+    name = serializers.CharField()
+    approvers = serializers.CharField(help_text="Who may approve the stage, in words.")
+    approved_by = serializers.CharField(allow_null=True)
+    approved_at = serializers.DateTimeField(allow_null=True)
+
+
 class PostSerializer(serializers.ModelSerializer):
     service = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     author = serializers.CharField(source="author.username")
@@ -50,19 +58,38 @@ class PostSerializer(serializers.ModelSerializer):
     targets = TargetSerializer(many=True, read_only=True)
     images = serializers.SerializerMethodField()
     approvals = serializers.SerializerMethodField()
+    edits = serializers.SerializerMethodField()
+    chain = serializers.SerializerMethodField()
 
     class Meta:
         model = Post
         fields = ["id", "state", "text", "variants", "link", "service", "author", "campaign", "topics",
-                  "scheduled_at", "published_at", "version", "is_emergency", "targets", "images", "approvals",
-                  "created_at", "updated_at"]
+                  "scheduled_at", "published_at", "version", "is_emergency", "held_reason", "targets", "images",
+                  "approvals", "edits", "chain", "created_at", "updated_at"]
 
     def get_images(self, post) -> list[dict]:
         return [{"url": image.source, "alt_text": image.alt_text} for image in post.images.all()]
 
     def get_approvals(self, post) -> list[dict]:
         return [{"kind": a.kind, "decision": a.decision, "comment": a.comment, "by": a.decided_by_name,
-                 "version": a.post_version, "at": a.decided_at} for a in post.approvals.all()]
+                 "version": a.post_version, "stage": a.stage, "round": a.round, "at": a.decided_at}
+                for a in post.approvals.all()]
+
+    def get_edits(self, post) -> list[dict]:
+        return [{"by": e.editor_name, "at": e.at, "version": e.version, "fields": e.fields, "via": e.via}
+                for e in post.edits.all()]
+
+    @extend_schema_field(ChainStageOutput(many=True))
+    def get_chain(self, post) -> list[dict]:
+        return chain_data(post)
+
+
+def chain_data(post) -> list[dict]:
+    """The approval chain of the post, stage by stage, with who approved each in this round."""
+    return [{"stage": s.number, "name": s.label, "approvers": s.who,
+             "approved_by": s.approval.decided_by_name if s.approval else None,
+             "approved_at": s.approval.decided_at if s.approval else None}
+            for s in selectors.approval_chain(post)]
 
 
 def this_century(value):
@@ -95,6 +122,34 @@ class PostInput(serializers.Serializer):
             # Channels and campaigns the user cannot see are "does not exist", as for an unknown id.
             self.fields["channels"].child_relation.queryset = account_selectors.channel_list(user=user)
             self.fields["campaign"].queryset = selectors.campaign_list(user=user)
+
+
+class PostPatchInput(PostInput):
+    """Every field optional; `version` is the version the editor started from."""
+
+    version = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if name != "version":
+                field.required = False
+
+
+class BulkApproveInput(serializers.Serializer):
+    posts = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
+                                  min_length=1, max_length=200)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class BulkRefusal(serializers.Serializer):
+    post = serializers.IntegerField()
+    detail = serializers.CharField()
+
+
+class BulkApproveOutput(serializers.Serializer):
+    approved = serializers.ListField(child=serializers.IntegerField())
+    refused = BulkRefusal(many=True)
 
 
 class CommentInput(serializers.Serializer):
@@ -133,7 +188,7 @@ class PostViewSet(PublishingRoles, mixins.ListModelMixin, mixins.RetrieveModelMi
             if filters[name] and not filters[name].isdigit():
                 raise ValidationError({name: f"Give a {name} id."})
         return selectors.post_list(user=self.request.user, filters=filters).prefetch_related(
-            "topics", "images", "approvals").order_by("-created_at", "-id")
+            "topics", "images").order_by("-created_at", "-id")
 
     def _done(self, post: Post, code=status.HTTP_200_OK) -> Response:
         return Response(PostSerializer(self.get_queryset().get(pk=post.pk)).data, status=code)
@@ -150,6 +205,45 @@ class PostViewSet(PublishingRoles, mixins.ListModelMixin, mixins.RetrieveModelMi
         except services.PostRefused as exc:
             return refusal(exc)
         return self._done(post, status.HTTP_201_CREATED)
+
+    @extend_schema(request=PostPatchInput, responses=PostSerializer)
+    def partial_update(self, request, pk=None):
+        """Change a post (text, channels, images, schedule…) under the same rules as the page: the
+        editor is recorded, and a change after submission or approval sends it back."""
+        post = self.get_object()
+        if not services.may_edit(request.user, post):  # before the input is read
+            return refusal(services.PostRefused("You cannot change this post.", code="not_allowed"))
+        data = PostPatchInput(data=request.data, user=request.user)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        version = fields.pop("version")
+        if "images" in fields:
+            fields["images"] = [dict(i) for i in fields["images"]]
+        try:
+            services.post_update(actor=request.user, post=post, version=version, via="api", **fields)
+        except services.PostRefused as exc:
+            return refusal(exc)
+        return self._done(post)
+
+    @extend_schema(request=None, responses=ChainStageOutput(many=True))
+    @action(detail=True, methods=["get"])
+    def chain(self, request, pk=None):
+        """The approval chain: each stage, who may approve it and who did in this round."""
+        return Response(chain_data(self.get_object()))
+
+    @extend_schema(request=BulkApproveInput, responses=BulkApproveOutput)
+    @action(detail=False, methods=["post"], url_path="approve-bulk")
+    def approve_bulk(self, request):
+        """Approve several posts at once; each is refused or approved under the usual rules."""
+        data = BulkApproveInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        posts = list(self.get_queryset().filter(pk__in=data.validated_data["posts"]))
+        missing = set(data.validated_data["posts"]) - {p.pk for p in posts}
+        result = services.posts_approve_bulk(actor=request.user, posts=posts,
+                                             comment=data.validated_data.get("comment", ""))
+        return Response({"approved": result.done,
+                         "refused": [{"post": pk, "detail": why} for pk, why in result.refused]
+                         + [{"post": pk, "detail": "Not found."} for pk in sorted(missing)]})
 
     def _run(self, fn, **kwargs) -> Response:
         post = self.get_object()

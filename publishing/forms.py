@@ -221,3 +221,26 @@ class SubscribeForm(forms.Form):
 
 class SubscriberSearchForm(forms.Form):
     email = forms.EmailField(label="Email address of the subscriber", max_length=254)
+
+
+class ApprovalStageForm(forms.Form):
+    name = forms.CharField(max_length=120, label="Name of the stage", help_text="For example \"Head of service\".",
+                           error_messages={"required": "Name the stage."})
+    roles = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple,
+                                      label="Roles whose holders may approve",
+                                      help_text="Service roles approve for their own service's channels only.")
+    users = forms.ModelMultipleChoiceField(queryset=None, required=False, widget=forms.CheckboxSelectMultiple,
+                                           label="Or named people")
+
+    def __init__(self, *args, people, **kwargs):
+        from accounts.roles import Role
+
+        super().__init__(*args, **kwargs)
+        self.fields["roles"].choices = [(r.value, r.label) for r in Role if r != Role.COUNCILLOR]
+        self.fields["users"].queryset = people
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("roles") and not data.get("users") and not self.errors:
+            self.add_error("roles", "Choose at least one role or person who may approve this stage.")
+        return data

@@ -31,3 +31,13 @@ def _demo():
 
 accounts_views.HOME_PANELS.append(_home_panel)
 demo_council.DEMO_HOOKS.append(_demo)
+
+
+def _channel_panel(request, channel):
+    if not selectors.can_use_publishing(request.user):
+        return None
+    return {"template": "publishing/channel_panel.html", "channel": channel,
+            "stages": list(channel.approval_stages.all()), "default_rule": selectors.approver_rule(channel)}
+
+
+accounts_views.CHANNEL_PANELS.append(_channel_panel)

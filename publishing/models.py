@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Channel, Service
 
@@ -63,6 +64,8 @@ class Post(models.Model):
         CANCELLED = "cancelled", "Cancelled"
 
     EDITABLE = (State.DRAFT, State.CHANGES_REQUESTED)
+    # States in which an edit is still possible, but sends the post back for approval.
+    SENT_BACK_BY_EDIT = (State.SUBMITTED, State.APPROVED, State.SCHEDULED, State.PAUSED, State.HELD)
 
     text = models.TextField(help_text="The text of the post. Each platform uses it unless it has its own version.")
     variants = models.JSONField(default=dict, blank=True, help_text="Platform slug → that platform's own text.")
@@ -81,6 +84,9 @@ class Post(models.Model):
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+")
     approved_at = models.DateTimeField(null=True, blank=True)
+    approval_round = models.PositiveIntegerField(
+        default=0, help_text="Goes up at every submission; approvals count only in the current round.")
+    held_reason = models.TextField(blank=True, help_text="Why the publishing task held the post back.")
     published_at = models.DateTimeField(null=True, blank=True)
     # The monitoring officer's approval during a pre-election period, for one version of the text.
     mo_requested_at = models.DateTimeField(null=True, blank=True)
@@ -108,8 +114,31 @@ class Post(models.Model):
         return self.state in self.EDITABLE
 
     @property
+    def is_changeable(self) -> bool:
+        """An edit is possible; outside the drafting states it sends the post back for approval."""
+        return self.state in (*self.EDITABLE, *self.SENT_BACK_BY_EDIT)
+
+    @property
     def mo_approved(self) -> bool:
         return self.mo_approved_version is not None and self.mo_approved_version == self.version
+
+
+class PostEdit(models.Model):
+    """Who changed a post's content or channels, and when: approvers are never among them."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="edits")
+    editor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    editor_name = models.CharField(max_length=200, help_text="Kept if the user is deleted.")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    version = models.PositiveIntegerField(help_text="The version this edit made.")
+    fields = models.JSONField(default=list, blank=True, help_text="What changed.")
+    via = models.CharField(max_length=20, default="page", help_text="page or api")
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"Post {self.post_id} v{self.version} by {self.editor_name}"
 
 
 class PostImage(models.Model):
@@ -193,6 +222,8 @@ class Approval(models.Model):
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     decided_by_name = models.CharField(max_length=200, help_text="Kept if the user is deleted.")
     post_version = models.PositiveIntegerField()
+    stage = models.PositiveSmallIntegerField(default=1, help_text="The stage of the channel's approval chain.")
+    round = models.PositiveIntegerField(default=0, help_text="The post's approval round it belongs to.")
     decided_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -215,6 +246,44 @@ class ChannelApprovers(models.Model):
 
     def __str__(self):
         return f"Approvers of {self.channel}"
+
+
+class ApprovalStage(models.Model):
+    """One stage of a channel's approval chain (e.g. head of service, then communications):
+    a role or named people. A channel without stages has one stage, its approvers."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="approval_stages")
+    order = models.PositiveSmallIntegerField(default=1)
+    name = models.CharField(max_length=120, help_text="For example \"Head of service\".")
+    roles = models.JSONField(default=list, blank=True, help_text="Role slugs whose holders may approve.")
+    users = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+",
+                                   help_text="People who may approve, whatever their role.")
+
+    class Meta:
+        ordering = ["channel", "order", "id"]
+
+    def __str__(self):
+        return f"Stage {self.order} of {self.channel}: {self.name}"
+
+
+class BlockedWord(models.Model):
+    """A word or phrase the council does not publish: an outgoing post or reply containing it
+    needs approval whatever the channel's rules, a post approved before it was added is held at
+    publishing, and (where `hide_incoming` is on) residents' comments on the council's own pages
+    containing it are hidden automatically, each hide logged for review."""
+
+    word = models.CharField(max_length=100, unique=True, help_text="Matched as a whole word, in any case.")
+    hide_incoming = models.BooleanField(
+        default=False, help_text="Hide residents' comments on the council's own pages that contain it.")
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["word"]
+
+    def __str__(self):
+        return self.word
 
 
 class FrequencyCap(models.Model):

@@ -22,6 +22,7 @@ from django.utils import timezone
 from accounts.audit import audit_record
 from accounts.models import Channel
 from accounts.notifications import notify
+from accounts.services import channel_record_activity
 from platforms.base import (
     AuthError,
     MalformedPayload,
@@ -68,7 +69,7 @@ def publish_sweep(*, now=None) -> dict:
     """Every minute: start the posts that are due (not in emergency mode), and queue again the
     tasks whose dispatch was lost or whose worker died."""
     now = now or timezone.now()
-    started = 0
+    started = held = 0
     if selectors.emergency_active() is None:
         due = Post.objects.filter(state=Post.State.SCHEDULED, scheduled_at__lte=now).order_by("scheduled_at")
         for post_id in due.values_list("pk", flat=True)[:SWEEP_BATCH]:
@@ -76,6 +77,11 @@ def publish_sweep(*, now=None) -> dict:
                 # Locked and checked again: emergency mode or a cancellation may have come first.
                 post = Post.objects.select_for_update(of=("self",)).filter(pk=post_id, state=Post.State.SCHEDULED).first()
                 if post is None or selectors.emergency_active() is not None:
+                    continue
+                problems = selectors.publish_time_problems(post, now=now)
+                if problems:
+                    post_hold_at_publishing(post=post, problems=problems)
+                    held += 1
                     continue
                 post_start_publishing(post=post)
                 started += 1
@@ -88,7 +94,25 @@ def publish_sweep(*, now=None) -> dict:
     if ids:
         PostTarget.objects.filter(pk__in=ids).update(queued_at=now)
         transaction.on_commit(lambda: _queue(ids))
-    return {"started": started, "requeued": len(ids)}
+    return {"started": started, "held": held, "requeued": len(ids)}
+
+
+def post_hold_at_publishing(*, post: Post, problems: list[str]) -> None:
+    """Inside the caller's transaction (the post locked): the post fails a check at the moment
+    of publishing, so it is held, not published; its author and approvers are told why."""
+    reason = " ".join(problems)[:4000]
+    post.state = Post.State.HELD
+    post.held_reason = reason
+    post.save(update_fields=["state", "held_reason", "updated_at"])
+    audit_record(actor=None, action="post.hold", obj=post, service=post.service,
+                 changes={"state": [Post.State.SCHEDULED, Post.State.HELD]}, note=reason)
+    approvers = [a.decided_by for a in post.approvals.select_related("decided_by")
+                 if a.round == post.approval_round and a.decided_by is not None]
+    notify(users=list({u.pk: u for u in [post.author, *approvers]}.values()),
+           subject=f"A post was held, not published: {post}",
+           body=f"When its time came it failed a check: {reason} Change it, or ask the monitoring officer where "
+                "the pre-election period is the reason, then schedule it again or cancel it.",
+           url=post.get_absolute_url())
 
 
 # --- one channel --------------------------------------------------------------------------------
@@ -277,6 +301,7 @@ def _succeed(target: PostTarget, attempt, published: Published, note: str = "") 
     if not updated:
         log.warning("%s was published by an attempt that is no longer current (%s)", target, published.external_id)
         return
+    channel_record_activity(channel_id=target.channel_id, at=timezone.now())
     audit_record(actor=None, action="post.published_to", obj=target.post, service=target.post.service,
                  changes={str(target.channel): [None, published.url or published.external_id]}, note=note)
     _settle(target.post_id)

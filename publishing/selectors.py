@@ -1,4 +1,5 @@
 """Reads, limited to what the user may see, and the permission rules of publishing."""
+import dataclasses
 from datetime import date, datetime, timedelta
 
 from django.db.models import Prefetch, Q, QuerySet
@@ -8,12 +9,14 @@ from django.utils import timezone
 
 from accounts.models import Channel, Service, User
 from accounts.roles import SEE_ALL_CHANNELS, Role
-from accounts.selectors import can_see_all_channels, channel_list
+from accounts.selectors import can_see_all_channels, channel_access, channels_with_access
 
 from . import checks, planner
 from .models import (
     AlertSubscriber,
     Approval,
+    ApprovalStage,
+    BlockedWord,
     Campaign,
     ChannelApprovers,
     ElectionPeriod,
@@ -51,7 +54,8 @@ def post_list(*, user: User, filters: dict | None = None) -> QuerySet[Post]:
     their service's posts, their own, and (for the monitoring officer) those referred to them."""
     qs = Post.objects.select_related("author", "service", "campaign").prefetch_related(
         Prefetch("targets", queryset=PostTarget.objects.select_related(
-            "channel", "channel__service", "channel__approvers")))
+            "channel", "channel__service", "channel__approvers").prefetch_related(
+            "channel__approval_stages__users", "channel__approvers__users")), "edits", "approvals")
     if not can_see_all_channels(user):
         visible = Q(author_id=user.pk)
         if user.service_id:
@@ -135,26 +139,114 @@ def approver_rule(channel: Channel) -> str:
     return f"the head of {channel.service.name} or the web team"
 
 
+def can_edit_chains(user: User) -> bool:
+    return user.is_authenticated and user.has_role(Role.WEB_TEAM, Role.ADMINISTRATOR)
+
+
+def channel_stages(channel: Channel) -> list[ApprovalStage | None]:
+    """A channel's approval chain; None stands for its single default stage (its approvers)."""
+    return list(channel.approval_stages.all()) or [None]
+
+
+def may_approve_stage(user: User, channel: Channel, stage: ApprovalStage | None) -> bool:
+    if stage is None:
+        return may_approve_channel(user, channel)
+    if any(u.pk == user.pk for u in stage.users.all()):
+        return True
+    return any(_holds_role_for(user, role, channel) for role in stage.roles)
+
+
+def stage_rule(channel: Channel, stage: ApprovalStage | None) -> str:
+    """Who approves a stage, in words."""
+    if stage is None:
+        return approver_rule(channel)
+    names = [Role(r).label for r in stage.roles if r in Role.values] + [str(u) for u in stage.users.all()]
+    return f"{stage.name}: {', '.join(names) or 'nobody (ask the web team to set approvers)'}"
+
+
+@dataclasses.dataclass
+class ChainStage:
+    number: int
+    # (channel, its stage or None for the default) for every channel with a stage of this number
+    parts: list[tuple[Channel, ApprovalStage | None]]
+    approval: Approval | None = None
+
+    @property
+    def label(self) -> str:
+        names = sorted({part.name for _, part in self.parts if part is not None})
+        return " / ".join(names) or "Approval"
+
+    @property
+    def who(self) -> str:
+        return "; ".join(f"{c.handle}: {stage_rule(c, s)}" for c, s in self.parts)
+
+
+def approval_chain(post: Post) -> list[ChainStage]:
+    """The stages the post goes through: stage n needs an approver for stage n of every channel
+    whose chain has that many stages. Each stage carries its approval in the current round."""
+    chains = [(t.channel, channel_stages(t.channel)) for t in post.targets.all()]
+    length = max((len(stages) for _, stages in chains), default=0)
+    approvals = {a.stage: a for a in post.approvals.all() if a.kind == Approval.Kind.APPROVER
+                 and a.round == post.approval_round and a.decision == Approval.Decision.APPROVED}
+    return [ChainStage(number=n, parts=[(c, stages[n - 1]) for c, stages in chains if len(stages) >= n],
+                       approval=approvals.get(n)) for n in range(1, length + 1)]
+
+
+def current_stage(post: Post, chain: list[ChainStage] | None = None) -> ChainStage | None:
+    """The first stage of the chain not yet approved in this round."""
+    return next((s for s in (chain if chain is not None else approval_chain(post)) if s.approval is None), None)
+
+
+def editors_since_approval(post: Post) -> dict[int, str]:
+    """Everyone who changed the content or channels since the post was last approved."""
+    edits = post.edits.all()
+    return {e.editor_id: e.editor_name for e in edits
+            if e.editor_id and (post.approved_at is None or e.at > post.approved_at)}
+
+
 def can_approve(user: User, post: Post) -> tuple[bool, str]:
-    """Whether the user may approve or send back this post, and if not, why."""
+    """Whether the user may approve (or send back) the current stage of this post, and if not, why.
+    Never the author, never anyone who changed it since it was last approved, and a different
+    person at each stage."""
     if not user.is_authenticated:
         return False, "Sign in to approve posts."
     if post.author_id == user.pk:
         return False, "You cannot approve your own post. Ask another approver."
-    targets = list(post.targets.all())
-    if not targets:
+    if user.pk in editors_since_approval(post):
+        return False, "You changed this post, so you cannot approve it. Ask another approver."
+    if not list(post.targets.all()):
         return False, "The post has no channels."
-    refused = [t.channel for t in targets if not may_approve_channel(user, t.channel)]
+    chain = approval_chain(post)
+    if any(s.approval is not None and s.approval.decided_by_id == user.pk for s in chain):
+        return False, "You approved an earlier stage of this post. Another person must approve the next stage."
+    stage = current_stage(post, chain)
+    if stage is None:
+        return False, "Every stage of this post is approved."
+    refused = [(c, s) for c, s in stage.parts if not may_approve_stage(user, c, s)]
     if refused:
-        who = "; ".join(f"{c.handle}: {approver_rule(c)}" for c in refused)
-        return False, f"You cannot approve posts to every channel of this post. Approvers are {who}."
+        who = "; ".join(f"{c.handle}: {stage_rule(c, s)}" for c, s in refused)
+        prefix = f"stage {stage.number} of " if len(chain) > 1 else ""
+        return False, f"You cannot approve {prefix}this post for every channel. Approvers are {who}."
     return True, ""
+
+
+def stage_approvers(post: Post) -> list[User]:
+    """Who may approve the post's current stage (to be told it waits for them)."""
+    users = User.objects.filter(is_active=True).exclude(pk=post.author_id).prefetch_related("groups")
+    return [u for u in users if can_approve(u, post)[0]]
+
+
+def is_approver_of(user: User, post: Post) -> bool:
+    """The user approves some stage of the post's chain for every one of its channels."""
+    targets = list(post.targets.all())
+    return bool(targets) and all(any(may_approve_stage(user, t.channel, s) for s in channel_stages(t.channel))
+                                 for t in targets)
 
 
 def can_manage_post(user: User, post: Post) -> bool:
     """Author, approvers of the post and the central team may schedule or cancel it."""
     return (post.author_id == user.pk or user.has_role(*EMERGENCY_ROLES)
-            or (post.author_id != user.pk and can_approve(user, post)[0]))
+            or (post.author_id != user.pk and is_approver_of(user, post)))
 
 
 def approvals_for(post: Post) -> QuerySet[Approval]:
@@ -224,7 +316,60 @@ def draft_for(post: Post, *, when: datetime | None = None) -> checks.Draft:
 
 def post_checks(post: Post, *, when: datetime | None = None) -> tuple[checks.CheckResult, ...]:
     when = when or post.scheduled_at or timezone.now()
-    return checks.run_checks(draft_for(post, when=when), check_context(when=when, mo_approved=post.mo_approved))
+    results = checks.run_checks(draft_for(post, when=when), check_context(when=when, mo_approved=post.mo_approved))
+    words = blocked_words_in(post_texts(post))
+    if words:  # the approver must see it: a post with a blocked word never goes out unapproved
+        results += (checks.CheckResult(
+            code="blocked_word", level=checks.WARNING,
+            message=f"It contains {', '.join(repr(w) for w in words)}, on the council's blocked words list. The "
+                    "approver must be sure it is right to publish."),)
+    return results
+
+
+def blocked_words_in(text: str, *, since: datetime | None = None, incoming_only: bool = False) -> list[str]:
+    """The blocked words (added after `since`, if given) that the text contains, as whole words."""
+    import re
+
+    words = BlockedWord.objects.all()
+    if since is not None:
+        words = words.filter(created_at__gt=since)
+    if incoming_only:
+        words = words.filter(hide_incoming=True)
+    found = []
+    for word in words.values_list("word", flat=True):
+        if word.strip() and re.search(rf"(?<!\w){re.escape(word.strip())}(?!\w)", text or "", re.IGNORECASE):
+            found.append(word)
+    return found
+
+
+def post_texts(post: Post) -> str:
+    return "\n".join([post.text, *(post.variants or {}).values(), *(i.alt_text for i in post.images.all())])
+
+
+def publish_time_problems(post: Post, *, now: datetime) -> list[str]:
+    """Why the post must not go out now, checked again by the publishing task: the checks with
+    the rules of the moment (a pre-election period that began since approval, house rules),
+    blocked words added since approval, the channels' state and the author's acknowledgement of
+    the current policy."""
+    problems = [r.message for r in checks.blocking(post_checks(post, when=now))]
+    words = blocked_words_in(post_texts(post), since=post.approved_at)
+    if words:
+        problems.append(f"It contains {', '.join(repr(w) for w in words)}, on the blocked words list since it "
+                        "was approved.")
+    for target in post.targets.all():
+        if target.channel.status in (Channel.Status.CLOSING, Channel.Status.CLOSED):
+            problems.append(f"{target.channel.handle} is {target.channel.get_status_display().lower()}.")
+        if not post.is_emergency and not channel_access(post.author, target.channel, "publish"):
+            problems.append(f"{post.author} may no longer publish to {target.channel.handle}.")
+    try:
+        from policy.services import PolicyNotAcknowledged, require_policy_acknowledged
+    except ImportError:  # the policy app is not installed
+        return problems
+    try:
+        require_policy_acknowledged(post.author)
+    except PolicyNotAcknowledged as exc:
+        problems.append(f"The author has not acknowledged the current policy: {exc.message}")
+    return problems
 
 
 # --- calendar, campaigns, alerts ------------------------------------------------------------
@@ -257,7 +402,8 @@ def calendar_posts(*, user: User, start: datetime, end: datetime, filters: dict 
 
 
 def channels_for_author(user: User) -> QuerySet[Channel]:
-    return channel_list(user=user).exclude(status=Channel.Status.CLOSED)
+    """The channels the user may publish to (managers named on a channel, roles covering all)."""
+    return channels_with_access(user=user, action="publish").exclude(status=Channel.Status.CLOSED)
 
 
 def topic_list(*, active_only: bool = True) -> QuerySet[Topic]:
@@ -285,7 +431,8 @@ def plan_entries(*, user: User, start: date, end: date, filters: dict | None = N
         entries.append(planner.Entry(
             uid=f"post-{post.pk}", title=str(post), start=timezone.localtime(when), url=post.get_absolute_url(),
             state=post.get_state_display(), channels=tuple(t.channel.handle for t in post.targets.all()),
-            description=post.text,
+            description=(f"Held: {post.held_reason}\n\n" if post.state == Post.State.HELD and post.held_reason
+                         else "") + post.text,
         ))
     if not f.get("channel"):
         for campaign in campaign_list(user=user, filters={"service": f.get("service"), "start": start,

@@ -1,5 +1,6 @@
 """Every change of a post, a campaign and emergency mode: one transaction, audited, people
 told after commit. Views, the API, admin and tasks all come through here."""
+import dataclasses
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -13,7 +14,7 @@ from accounts.roles import Role
 from accounts.selectors import can_see_all_channels
 
 from . import checks, selectors
-from .models import Approval, Campaign, EmergencyPause, Post, PostImage, PostTarget
+from .models import Approval, ApprovalStage, Campaign, EmergencyPause, Post, PostEdit, PostImage, PostTarget
 
 POST_FIELDS = ("text", "variants", "link", "campaign", "service", "scheduled_at")
 # A time this far in the past still counts as "now" (the form took a while to fill in).
@@ -35,8 +36,10 @@ class PostRefused(Exception):
 def _lock(post: Post) -> Post:
     """The post's row, locked for this transaction, with the caller's in-memory copy refreshed."""
     locked = Post.objects.select_for_update(of=("self",)).get(pk=post.pk)
-    for field in ("state", "version", "scheduled_at", "mo_approved_version", "mo_requested_at"):
+    for field in ("state", "version", "scheduled_at", "mo_approved_version", "mo_requested_at", "approved_at",
+                  "approval_round", "author_id", "held_reason"):
         setattr(post, field, getattr(locked, field))
+    post._prefetched_objects_cache = {}  # approvals, edits and targets read afresh under the lock
     return locked
 
 
@@ -126,7 +129,7 @@ def _replace_targets(post: Post, channels: list[Channel]) -> None:
 @transaction.atomic
 def post_create(*, actor: User, text: str, channels, service: Service | None = None, variants=None,
                 link: str = "", campaign: Campaign | None = None, topics=(), images=(),
-                scheduled_at: datetime | None = None, is_emergency: bool = False) -> Post:
+                scheduled_at: datetime | None = None, is_emergency: bool = False, via: str = "page") -> Post:
     if not selectors.can_author(actor):
         raise PostRefused("Your role does not let you write posts.", code="not_allowed")
     if not (text or "").strip() and not variants:
@@ -139,19 +142,38 @@ def post_create(*, actor: User, text: str, channels, service: Service | None = N
     _replace_targets(post, channels)
     _replace_images(post, _clean_images(images))
     post.topics.set(topics)
+    _record_edit(actor, post, ["created"], via=via)
     _audit(actor, "post.create", post, diff({}, snapshot(post, POST_FIELDS)) | {
         "channels": [None, sorted(c.handle for c in channels)]})
     return post
 
 
+def _record_edit(actor: User, post: Post, fields, *, via: str) -> None:
+    PostEdit.objects.create(post=post, editor=actor, editor_name=str(actor), version=post.version,
+                            fields=sorted(fields), via=via)
+
+
+def may_edit(user: User, post: Post) -> bool:
+    """The author and the central team edit a post; an approver of its current stage may edit a
+    submitted post, which sends it back (and so they can no longer approve it)."""
+    if post.author_id == user.pk or user.has_role(*selectors.EMERGENCY_ROLES):
+        return True
+    return post.state == Post.State.SUBMITTED and selectors.can_approve(user, post)[0]
+
+
 @transaction.atomic
 def post_update(*, actor: User, post: Post, version: int, channels=None, topics=None, images=None,
-                **fields) -> Post:
-    """Change a draft. `version` is the one the editor started from: a stale save is refused."""
+                via: str = "page", **fields) -> Post:
+    """Change a post. `version` is the one the editor started from: a stale save is refused.
+    Every change records its editor; a change after submission or approval sends the post
+    back, so it must be approved again, by someone other than its editors."""
     _lock(post)
-    if post.author_id != actor.pk and not actor.has_role(*selectors.EMERGENCY_ROLES):
-        raise PostRefused("Only the author or the central team can change this post.", code="not_allowed")
-    _require_state(post, *Post.EDITABLE, action="change")
+    if not may_edit(actor, post):
+        raise PostRefused("Only the author, the central team or an approver of a submitted post can change it.",
+                          code="not_allowed")
+    if not post.is_changeable:
+        raise PostRefused(f"You cannot change a post that is {post.get_state_display().lower()}.",
+                          code="wrong_state")
     if int(version) != post.version:
         raise PostRefused("Someone else changed this post after you opened it. Your changes were not saved: "
                           "open the post again to see the latest version.", code="stale")
@@ -179,12 +201,38 @@ def post_update(*, actor: User, post: Post, version: int, channels=None, topics=
         if before_channels != after_channels:
             changes["channels"] = [before_channels, after_channels]
     if images is not None:
-        _replace_images(post, _clean_images(images))
-        changes["images"] = [None, len(images)]
+        before_images = [(i.source, i.alt_text) for i in post.images.all()]
+        cleaned = _clean_images(images)
+        _replace_images(post, cleaned)
+        after_images = [(i.source, i.alt_text) for i in post.images.all()]
+        if before_images != after_images:
+            changes["images"] = [len(before_images), len(after_images)]
     if topics is not None:
+        before_topics = sorted(post.topics.values_list("slug", flat=True))
         post.topics.set(topics)
-    _audit(actor, "post.update", post, changes)
+        after_topics = sorted(post.topics.values_list("slug", flat=True))
+        if before_topics != after_topics:
+            changes["topics"] = [before_topics, after_topics]
+    note = ""
+    if changes:
+        _record_edit(actor, post, changes, via=via)
+        if post.state in Post.SENT_BACK_BY_EDIT:
+            was = post.get_state_display().lower()
+            changes |= _set_state(post, Post.State.CHANGES_REQUESTED)
+            post.targets.exclude(state=PostTarget.State.PUBLISHED).update(state=PostTarget.State.PENDING,
+                                                                         last_error="")
+            note = f"Changed while {was}: sent back for approval."
+            told = [u for u in {post.author, *_approvers_so_far(post)} if u is not None and u.pk != actor.pk]
+            notify(users=told, subject=f"A post was changed and needs approval again: {post}",
+                   body=f"{actor} changed it while it was {was}. It goes back for approval; {actor} cannot approve "
+                        "it.", url=post.get_absolute_url())
+    _audit(actor, "post.update", post, changes, note=note)
     return post
+
+
+def _approvers_so_far(post: Post) -> list[User]:
+    return [a.decided_by for a in post.approvals.select_related("decided_by")
+            if a.round == post.approval_round and a.decided_by is not None]
 
 
 def _require_policy(user: User) -> None:
@@ -217,31 +265,41 @@ def post_submit(*, actor: User, post: Post) -> tuple[checks.CheckResult, ...]:
     _require_policy(actor)
     results = selectors.post_checks(post)
     _refuse_blocks(results)
-    changes = _set_state(post, Post.State.SUBMITTED, submitted_at=timezone.now())
+    changes = _set_state(post, Post.State.SUBMITTED, submitted_at=timezone.now(),
+                         approval_round=post.approval_round + 1)
     _audit(actor, "post.submit", post, changes,
            note="; ".join(f"{r.code}: {r.message}" for r in results)[:2000])
-    approvers = [u for u in User.objects.filter(is_active=True).exclude(pk=post.author_id).prefetch_related(
-        "groups") if u.has_role(Role.WEB_TEAM, Role.COMMUNICATIONS_OFFICER, Role.HEAD_OF_SERVICE)
-        and selectors.can_approve(u, post)[0]]
-    notify(users=approvers, subject=f"A post is waiting for your approval: {post}",
-           body=f"{post.author} submitted a post for approval.", url=post.get_absolute_url())
+    notify(users=selectors.stage_approvers(post), subject=f"A post is waiting for your approval: {post}",
+           body=f"{actor} submitted a post for approval.", url=post.get_absolute_url())
     return results
 
 
-def _decide(actor: User, post: Post, *, decision: str, comment: str) -> None:
+def _decide(actor: User, post: Post, *, decision: str, comment: str) -> int:
     allowed, why = selectors.can_approve(actor, post)
     if not allowed:
-        raise PostRefused(why, code="not_allowed")
+        raise PostRefused(why, code="own_post" if "your own post" in why else "not_allowed")
+    stage = selectors.current_stage(post)
     Approval.objects.create(post=post, kind=Approval.Kind.APPROVER, decision=decision, comment=comment,
-                            decided_by=actor, decided_by_name=str(actor), post_version=post.version)
+                            decided_by=actor, decided_by_name=str(actor), post_version=post.version,
+                            stage=stage.number, round=post.approval_round)
+    post._prefetched_objects_cache = {}
+    return stage.number
 
 
 @transaction.atomic
 def post_approve(*, actor: User, post: Post, comment: str = "") -> Post:
+    """Approve the current stage of the post's approval chain; the last stage approves the post."""
     _lock(post)
     _require_state(post, Post.State.SUBMITTED, action="approve")
-    _decide(actor, post, decision=Approval.Decision.APPROVED, comment=comment)
+    number = _decide(actor, post, decision=Approval.Decision.APPROVED, comment=comment)
     _refuse_blocks(selectors.post_checks(post))
+    following = selectors.current_stage(post)
+    if following is not None:
+        _audit(actor, "post.approve_stage", post, {"stage": [number - 1, number]}, note=comment)
+        notify(users=selectors.stage_approvers(post), subject=f"A post is waiting for your approval: {post}",
+               body=f"{actor} approved stage {number}. Stage {following.number} ({following.label}) is yours.",
+               url=post.get_absolute_url())
+        return post
     changes = _set_state(post, Post.State.APPROVED, approved_by=actor, approved_at=timezone.now())
     _audit(actor, "post.approve", post, changes, note=comment)
     notify(users=[post.author], subject=f"Your post was approved: {post}",
@@ -252,6 +310,7 @@ def post_approve(*, actor: User, post: Post, comment: str = "") -> Post:
 
 @transaction.atomic
 def post_request_changes(*, actor: User, post: Post, comment: str) -> Post:
+    """Send the post back (refuse it as it is): the reason is required."""
     _lock(post)
     if not (comment or "").strip():
         raise PostRefused("Say what needs to change.", code="comment_required")
@@ -262,6 +321,26 @@ def post_request_changes(*, actor: User, post: Post, comment: str) -> Post:
     notify(users=[post.author], subject=f"Changes requested to your post: {post}",
            body=f"{actor} asked for changes: {comment}", url=post.get_absolute_url())
     return post
+
+
+@dataclasses.dataclass
+class BulkResult:
+    done: list[int] = dataclasses.field(default_factory=list)
+    refused: list[tuple[int, str]] = dataclasses.field(default_factory=list)
+
+
+def posts_approve_bulk(*, actor: User, posts, comment: str = "") -> BulkResult:
+    """Approve several posts at once, each under the same rules as one (its own transaction):
+    those the actor may not approve are listed with the reason, the others approved."""
+    result = BulkResult()
+    for post in posts:
+        try:
+            post_approve(actor=actor, post=post, comment=comment)
+        except PostRefused as exc:
+            result.refused.append((post.pk, exc.message))
+        else:
+            result.done.append(post.pk)
+    return result
 
 
 # --- the monitoring officer -------------------------------------------------------------------
@@ -335,7 +414,7 @@ def post_schedule(*, actor: User, post: Post, scheduled_at: datetime | None = No
     _refuse_blocks(selectors.post_checks(post, when=when))
     pause = selectors.emergency_active()
     state = Post.State.PAUSED if pause and not post.is_emergency else Post.State.SCHEDULED
-    changes = _set_state(post, state, scheduled_at=when)
+    changes = _set_state(post, state, scheduled_at=when, held_reason="")
     post.targets.exclude(state=PostTarget.State.PUBLISHED).update(state=PostTarget.State.PENDING, last_error="")
     _audit(actor, "post.schedule", post, changes | {"scheduled_at": [None, when.isoformat()]},
            note="paused: emergency mode is on" if state == Post.State.PAUSED else "")
@@ -360,6 +439,49 @@ def post_cancel(*, actor: User, post: Post, reason: str = "") -> Post:
         notify(users=[post.author], subject=f"Your post was cancelled: {post}",
                body=f"{actor} cancelled it. {reason}".strip(), url=post.get_absolute_url())
     return post
+
+
+# --- approval chains ----------------------------------------------------------------------------
+
+
+def _require_chain_editor(actor: User) -> None:
+    if not selectors.can_edit_chains(actor):
+        raise PostRefused("Only the web team and administrators set approval chains.", code="not_allowed")
+
+
+@transaction.atomic
+def approval_stage_add(*, actor: User, channel: Channel, name: str, roles=(), users=()) -> ApprovalStage:
+    """Add a stage at the end of the channel's approval chain: a role or named people."""
+    _require_chain_editor(actor)
+    name, roles, users = (name or "").strip(), sorted(set(roles)), list(users)
+    if not name:
+        raise PostRefused("Name the stage, for example \"Head of service\".", code="name_required")
+    unknown = set(roles) - set(Role.values)
+    if unknown:
+        raise PostRefused(f"There is no role called {', '.join(sorted(unknown))}.", code="unknown_role")
+    if not roles and not users:
+        raise PostRefused("Choose at least one role or person who may approve this stage.", code="approvers_required")
+    last = channel.approval_stages.order_by("-order").values_list("order", flat=True).first() or 0
+    stage = ApprovalStage.objects.create(channel=channel, order=last + 1, name=name[:120], roles=roles)
+    stage.users.set(users)
+    audit_record(actor=actor, action="channel.approval_stage_add", obj=channel, service=channel.service,
+                 changes={f"stage {stage.order}": [None, {"name": stage.name, "roles": roles,
+                                                          "users": sorted(str(u) for u in users)}]})
+    return stage
+
+
+@transaction.atomic
+def approval_stage_remove(*, actor: User, stage: ApprovalStage) -> None:
+    """Remove a stage; the later stages move up. Posts already waiting keep their approvals."""
+    _require_chain_editor(actor)
+    channel = stage.channel
+    audit_record(actor=actor, action="channel.approval_stage_remove", obj=channel, service=channel.service,
+                 changes={f"stage {stage.order}": [{"name": stage.name, "roles": stage.roles}, None]})
+    stage.delete()
+    for number, remaining in enumerate(channel.approval_stages.order_by("order", "id"), start=1):
+        if remaining.order != number:
+            remaining.order = number
+            remaining.save(update_fields=["order"])
 
 
 # --- campaigns ------------------------------------------------------------------------------

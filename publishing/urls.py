@@ -5,6 +5,7 @@ from . import views
 urlpatterns = [
     path("posts/", views.post_list, name="post_list"),
     path("posts/new/", views.post_create, name="post_create"),
+    path("posts/approve/", views.posts_approve, name="posts_approve"),
     path("posts/<int:pk>/", views.post_detail, name="post_detail"),
     path("posts/<int:pk>/edit/", views.post_edit, name="post_edit"),
     path("posts/<int:pk>/submit/", views.post_submit, name="post_submit"),
@@ -16,6 +17,9 @@ urlpatterns = [
     path("posts/<int:pk>/channels/<int:target_pk>/retry/", views.target_retry, name="target_retry"),
     path("posts/<int:pk>/channels/<int:target_pk>/found/", views.target_mark_published,
          name="target_mark_published"),
+    path("channels/<int:pk>/approval-chain/", views.channel_approval_chain, name="channel_approval_chain"),
+    path("channels/<int:pk>/approval-chain/<int:stage_pk>/remove/", views.channel_approval_stage_remove,
+         name="channel_approval_stage_remove"),
     path("emergency/", views.emergency, name="emergency"),
     path("emergency/end/", views.emergency_end, name="emergency_end"),
     path("calendar/", views.calendar_month, name="calendar_month"),

@@ -22,6 +22,7 @@ from accounts.selectors import can_see_all_channels
 
 from . import alerts, planner, publisher, selectors, services
 from .forms import (
+    ApprovalStageForm,
     CalendarFilterForm,
     CampaignForm,
     CancelForm,
@@ -35,6 +36,10 @@ from .forms import (
     SubscriberSearchForm,
 )
 from .models import AlertSubscriber, Post, PostTarget
+
+# Other apps add what also waits for approval to the "To approve" list (triage: replies to residents):
+# functions of (request) returning a dict with a "template" and its items, or None.
+TO_APPROVE_EXTRAS: list = []
 
 LISTS = {
     "mine": "My posts",
@@ -88,6 +93,8 @@ def post_list(request):
     return render(request, "publishing/post_list.html", {
         "page": page, "lists": LISTS, "current": which, "current_label": LISTS[which], "query": f"list={which}",
         "can_author": selectors.can_author(user),
+        "bulk": which == "to_approve" and any(p.state == Post.State.SUBMITTED for p in page),
+        "extras": [e for fn in TO_APPROVE_EXTRAS if (e := fn(request))] if which == "to_approve" else [],
     })
 
 
@@ -126,6 +133,7 @@ def post_create(request):
 @require_http_methods(["GET", "POST"])
 def post_edit(request, pk):
     post = selectors.post_get(user=request.user, pk=pk)
+    _require(services.may_edit(request.user, post), "You cannot change this post.")
     if request.method == "POST":
         form = _post_form(request, data=request.POST, files=request.FILES or None)
         if form.is_valid():
@@ -159,8 +167,11 @@ def post_detail(request, pk):
         "audit_events": audit_for(post)[:50],
         "is_author": post.author_id == user.pk,
         "can_edit": post.is_editable and (post.author_id == user.pk or user.has_role(*selectors.EMERGENCY_ROLES)),
+        "can_change": post.is_changeable and services.may_edit(user, post),
+        "chain": selectors.approval_chain(post), "edits": post.edits.all(),
         "can_approve": can_approve and post.state == Post.State.SUBMITTED,
-        "approve_why": approve_why if post.state == Post.State.SUBMITTED else "",
+        "approve_why": approve_why if post.state == Post.State.SUBMITTED and not (
+            post.author_id == user.pk and "your own post" in approve_why) else "",
         "can_schedule": manages and post.state in (Post.State.APPROVED, Post.State.HELD),
         "can_cancel": manages and post.state in services.CANCELLABLE,
         "is_monitoring_officer": user.has_role(Role.MONITORING_OFFICER) and post.author_id != user.pk,
@@ -180,6 +191,25 @@ def _act(request, post, fn, success: str, **kwargs):
     else:
         messages.success(request, success)
     return HttpResponseRedirect(post.get_absolute_url())
+
+
+@login_required
+@require_POST
+def posts_approve(request):
+    """Approve the ticked posts of the "To approve" list at once, each under the usual rules."""
+    user = request.user
+    _require(selectors.can_use_publishing(user), "Your role does not use publishing.")
+    ids = [int(v) for v in request.POST.getlist("posts") if v.isdigit() and len(v) < 10]
+    if not ids:
+        messages.error(request, "Choose the posts to approve.")
+        return HttpResponseRedirect(reverse("post_list") + "?list=to_approve")
+    posts = list(selectors.post_list(user=user).filter(pk__in=ids))
+    result = services.posts_approve_bulk(actor=user, posts=posts, comment=request.POST.get("comment", "")[:2000])
+    if result.done:
+        messages.success(request, f"You approved {len(result.done)} post{'s' if len(result.done) != 1 else ''}.")
+    for pk, why in result.refused:
+        messages.error(request, f"Post {pk} was not approved: {why}")
+    return HttpResponseRedirect(reverse("post_list") + "?list=to_approve")
 
 
 @login_required
@@ -275,6 +305,56 @@ def target_mark_published(request, pk, target_pk):
     else:
         messages.success(request, f"The post on {target.channel} was recorded.")
     return HttpResponseRedirect(target.post.get_absolute_url())
+
+
+# --- approval chains -------------------------------------------------------------------------------
+
+
+def _chain_people():
+    from accounts.models import User
+
+    return User.objects.filter(is_active=True).exclude(groups=None).exclude(groups__name=Role.COUNCILLOR).distinct()
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def channel_approval_chain(request, pk):
+    """A channel's approval chain: its stages in order, and (for the web team) adding and removing them."""
+    from accounts.selectors import channel_get
+
+    user = request.user
+    channel = channel_get(user=user, pk=pk)
+    editable = selectors.can_edit_chains(user)
+    form = ApprovalStageForm(request.POST or None, people=_chain_people()) if editable else None
+    if request.method == "POST":
+        _require(editable, "Only the web team and administrators set approval chains.")
+        if form.is_valid():
+            try:
+                services.approval_stage_add(actor=user, channel=channel, name=form.cleaned_data["name"],
+                                            roles=form.cleaned_data["roles"], users=form.cleaned_data["users"])
+            except services.PostRefused as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, "The stage was added.")
+                return HttpResponseRedirect(reverse("channel_approval_chain", args=[channel.pk]))
+    stages = list(channel.approval_stages.prefetch_related("users"))
+    return render(request, "publishing/approval_chain.html", {
+        "channel": channel, "stages": [(s, selectors.stage_rule(channel, s)) for s in stages],
+        "default_rule": selectors.approver_rule(channel), "form": form, "editable": editable,
+    })
+
+
+@login_required
+@require_POST
+def channel_approval_stage_remove(request, pk, stage_pk):
+    from accounts.selectors import channel_get
+
+    channel = channel_get(user=request.user, pk=pk)
+    _require(selectors.can_edit_chains(request.user), "Only the web team and administrators set approval chains.")
+    stage = get_object_or_404(channel.approval_stages, pk=stage_pk)
+    services.approval_stage_remove(actor=request.user, stage=stage)
+    messages.success(request, f"Stage \"{stage.name}\" was removed.")
+    return HttpResponseRedirect(reverse("channel_approval_chain", args=[channel.pk]))
 
 
 # --- emergency mode ----------------------------------------------------------------------------

@@ -30,7 +30,7 @@ def load_demo_metrics() -> dict:
     added = 0
     for channel in channels:
         known = served.get(channel.pk) or {"followers": channel.followers}
-        added += metrics_backfill(channel=channel, days=DAYS, today=today, known=known)
+        added += metrics_backfill(channel=channel, days=DAYS, today=today, known=known, source="demo")
     return {"metric_days_added": added}
 
 

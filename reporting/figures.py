@@ -89,6 +89,8 @@ class Growth:
 
     before: float | None
     after: float | None
+    # "" when both figures were measured; else "estimated" or "demo data" (reporting.selectors).
+    estimated: str = ""
 
     @property
     def change(self) -> float | None:
@@ -110,7 +112,19 @@ def growth_total(growths: Iterable[Growth]) -> Growth:
     known = [g for g in growths if g.change is not None]
     if not known:
         return Growth(None, None)
-    return Growth(sum(g.before for g in known), sum(g.after for g in known))
+    return Growth(sum(g.before for g in known), sum(g.after for g in known),
+                  estimate_label(g.estimated for g in known))
+
+
+def estimate_label(labels: Iterable[str]) -> str:
+    """The strongest of several figures' labels: demo data, then estimated, then measured ("")."""
+    found = set(labels)
+    return "demo data" if "demo data" in found else "estimated" if "estimated" in found else ""
+
+
+def marked(text: str, label: str) -> str:
+    """A label or figure as shown, with how it was obtained when it was not measured."""
+    return f"{text} ({label})" if label else text
 
 
 # --- shares and percentiles ------------------------------------------------------------------

@@ -31,6 +31,9 @@ class ReportQuery:
     comparison: Period
     service: Service | None  # None: every service
     bucket: str = "week"
+    # Estimated (backfilled or demo) metric points: shown, marked, on the pages; left out of the
+    # committee report unless its maker chooses them.
+    include_estimates: bool = True
 
     @property
     def service_label(self) -> str:

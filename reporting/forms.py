@@ -96,6 +96,7 @@ class CommitteeReportForm(forms.Form):
     compare_start = forms.DateField(widget=forms.HiddenInput)
     compare_end = forms.DateField(widget=forms.HiddenInput)
     service = forms.CharField(widget=forms.HiddenInput, required=False, max_length=60)
+    include_estimates = forms.BooleanField(required=False, label="Include estimated figures (each is labelled)")
 
     @classmethod
     def for_query(cls, query: ReportQuery):

@@ -26,6 +26,8 @@ class ReportRun(models.Model):
     period_end = models.DateField()
     compare_start = models.DateField()
     compare_end = models.DateField()
+    include_estimates = models.BooleanField(
+        default=False, help_text="Estimated metric points included (each labelled); otherwise measured only.")
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0, help_text="Per cent done.")
     step = models.CharField(max_length=200, blank=True, help_text="What the task is doing.")

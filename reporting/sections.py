@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import charts, figures
-from .figures import Growth, fmt_change, fmt_number, fmt_percent, fmt_signed_percent
+from .figures import Growth, fmt_change, fmt_number, fmt_percent, fmt_signed_percent, marked
 from .filters import ReportQuery
 from .selectors import (
     ACTIVITY,
@@ -116,9 +116,10 @@ def _series_limited(series: dict[str, list]) -> dict[str, list]:
 
 def growth_section(report: GrowthReport, query: ReportQuery) -> Section:
     platforms = report.platforms
-    names = [p.platform_label for p in platforms]
-    out = []
     followers = [p.figures["followers"] for p in platforms]
+    # A figure not measured on the platform says so wherever it appears: table, chart and CSV.
+    names = [marked(p.platform_label, g.estimated) for p, g in zip(platforms, followers, strict=True)]
+    out = []
     series, extra = _growth_columns(followers, query, "Followers")
     out.append(figure(
         id="chart-followers", title="Followers by platform", kind="bar", row_head="Platform", rows=names,
@@ -130,10 +131,12 @@ def growth_section(report: GrowthReport, query: ReportQuery) -> Section:
         series, extra = _growth_columns([p.figures["likes"] for p in liked], query, "Likes")
         out.append(figure(
             id="chart-likes", title="Likes by platform", kind="bar", row_head="Platform",
-            rows=[p.platform_label for p in liked], series=series, extra=extra, fmt=fmt_number,
+            rows=[marked(p.platform_label, p.figures["likes"].estimated) for p in liked], series=series, extra=extra,
+            fmt=fmt_number,
             description=f"Bar chart of likes (Facebook: page likes) at the end of {query.comparison.label} and at the end of "
                         f"{query.period.label}."))
-    activity = [(f"{p.platform_label} {label.lower()}", p.figures[metric]) for p in platforms
+    activity = [(marked(f"{p.platform_label} {label.lower()}", p.figures[metric].estimated), p.figures[metric])
+                for p in platforms
                 for metric, label in ACTIVITY.items()
                 if p.figures[metric].before is not None or p.figures[metric].after is not None]
     if activity:
@@ -152,18 +155,28 @@ def growth_section(report: GrowthReport, query: ReportQuery) -> Section:
         id="chart-followers-over-time", title="Followers over time", kind="line",
         row_head=figures.BUCKETS[query.bucket], rows=labels,
         short_rows=[figures.bucket_label(b, query.bucket, short=True) for b in report.buckets],
-        series=[(PLATFORMS.get(key, key), values) for key, values in report.followers.items()], fmt=fmt_number,
+        series=[(marked(PLATFORMS.get(key, key), report.estimated.get(key, "")), values)
+                for key, values in report.followers.items()], fmt=fmt_number,
         description=f"Line chart of the followers on each platform at the end of each "
                     f"{query.bucket} of {query.period.label}, one line a platform."))
     channels = report.channels
     series, extra = _growth_columns([c.figures["followers"] for c in channels], query, "Followers")
     out.append(Figure("table-channels", "Followers by channel", _table(
-        "Followers by channel", "Channel", [f"{c.handle} ({c.platform_label})" for c in channels],
+        "Followers by channel", "Channel",
+        [marked(f"{c.handle} ({c.platform_label})", c.figures["followers"].estimated) for c in channels],
         [*((name, values, fmt_number) for name, values in series), *extra])))
+    labels = {g.estimated for p in platforms for g in p.figures.values()} | set(report.estimated.values())
+    if not query.include_estimates:
+        note = " Only measured figures: estimated figures are left out."
+    elif labels - {""}:
+        note = (" Figures marked \u201cestimated\u201d were worked out, not measured on the platform; \u201cdemo "
+                "data\u201d marks the demo council's made-up history.")
+    else:
+        note = ""
     return Section("Channel growth",
                    f"Audience at the end of {query.period.label} compared with the end of {query.comparison.label}; "
-                   "activity during each period. Views, watch time and posts are where the platform gives them.",
-                   out)
+                   "activity during each period. Views, watch time and posts are where the platform gives them."
+                   + note, out)
 
 
 def volume_section(report: VolumeReport, query: ReportQuery) -> Section:
@@ -287,12 +300,12 @@ def headlines(*, growth: GrowthReport, volume: VolumeReport, responses: Response
             platform.figures["likes"].change is not None else ("followers", f"{name} followers")
         sentence = figures.growth_sentence(subject, platform.figures[metric], between=(c.label, p.label))
         if sentence:
-            out.append(sentence)
+            out.append(marked(sentence, platform.figures[metric].estimated))
         for metric, label in (("views", "views"), ("watch_time_minutes", "watch time")):
             sentence = figures.growth_sentence(f"{name} {label}", platform.figures[metric],
                                                compared_with=f"in {p.label} compared with {c.label}")
             if sentence:
-                out.append(sentence)
+                out.append(marked(sentence, platform.figures[metric].estimated))
     mentions = figures.growth_sentence("Mentions of the council", Growth(volume.comparison_total, volume.total),
                                        compared_with=f"compared with {c.label}")
     out.append(f"{fmt_number(volume.total)} mentions were received in {p.label}"

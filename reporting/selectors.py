@@ -101,15 +101,24 @@ class GrowthReport:
     platforms: list[PlatformGrowth]
     buckets: list[date]
     followers: dict[str, list[int | None]]  # platform → followers at the end of each bucket
+    estimated: dict[str, str] = dataclasses.field(default_factory=dict)  # platform → "estimated" / "demo data"
 
 
-def _reading(metric: str, day: date) -> Subquery:
-    """The channel's last figure for `metric` on or shortly before `day`."""
+def _reading(metric: str, day: date, *, measured_only: bool = False, field: str | None = None) -> Subquery:
+    """The channel's last figure for `metric` on or shortly before `day` (or that row's `field`,
+    e.g. its source); only measured figures when `measured_only`."""
     snapshots = ChannelMetricSnapshot.objects.filter(
         channel=OuterRef("pk"), date__lte=day, date__gte=day - timedelta(days=SNAPSHOT_TOLERANCE_DAYS),
         **{f"{metric}__isnull": False},
-    ).order_by("-date").values(metric)[:1]
-    return Subquery(snapshots)
+    )
+    if measured_only:
+        snapshots = snapshots.filter(estimated=False)
+    return Subquery(snapshots.order_by("-date").values(field or metric)[:1])
+
+
+def _source_label(*sources) -> str:
+    return figures.estimate_label(ChannelMetricSnapshot.SOURCE_LABELS.get(s, "estimated") for s in sources
+                                  if s and s != "platform")
 
 
 def _activity(total_at_end: int | None, total_before_start: int | None) -> int | None:
@@ -131,20 +140,24 @@ def channel_growth(*, query: ReportQuery) -> GrowthReport:
     one_day = timedelta(days=1)
     # _c: at the end of the comparison period, _c0: the day before it starts; _p and _p0 the same for the period.
     readings = {}
+    measured = not query.include_estimates
+    days = {}
     for metric in AUDIENCE:
-        readings[f"{metric}_c"] = _reading(metric, c.end)
-        readings[f"{metric}_p"] = _reading(metric, p.end)
+        days[f"{metric}_c"], days[f"{metric}_p"] = (metric, c.end), (metric, p.end)
     for metric in ACTIVITY:
-        readings[f"{metric}_c0"] = _reading(metric, c.start - one_day)
-        readings[f"{metric}_c"] = _reading(metric, c.end)
-        readings[f"{metric}_p0"] = _reading(metric, p.start - one_day)
-        readings[f"{metric}_p"] = _reading(metric, p.end)
+        days[f"{metric}_c0"], days[f"{metric}_c"] = (metric, c.start - one_day), (metric, c.end)
+        days[f"{metric}_p0"], days[f"{metric}_p"] = (metric, p.start - one_day), (metric, p.end)
+    for key, (metric, day) in days.items():
+        readings[key] = _reading(metric, day, measured_only=measured)
+        readings[f"{key}_src"] = _reading(metric, day, measured_only=measured, field="source")
     rows = (_channels(query).annotate(**readings).order_by("platform", "handle")
             .values("pk", "platform", "handle", "display_name", "service__name", *readings))
     channels = []
     for row in rows:
-        found = {m: Growth(row[f"{m}_c"], row[f"{m}_p"]) for m in AUDIENCE}
-        found.update({m: Growth(_activity(row[f"{m}_c"], row[f"{m}_c0"]), _activity(row[f"{m}_p"], row[f"{m}_p0"]))
+        found = {m: Growth(row[f"{m}_c"], row[f"{m}_p"], _source_label(row[f"{m}_c_src"], row[f"{m}_p_src"]))
+                 for m in AUDIENCE}
+        found.update({m: Growth(_activity(row[f"{m}_c"], row[f"{m}_c0"]), _activity(row[f"{m}_p"], row[f"{m}_p0"]),
+                                _source_label(*(row[f"{m}_{k}_src"] for k in ("c0", "c", "p0", "p"))))
                       for m in ACTIVITY})
         if any(g.before is not None or g.after is not None for g in found.values()):
             channels.append(ChannelGrowth(row["pk"], row["platform"], row["handle"], row["display_name"],
@@ -155,22 +168,35 @@ def channel_growth(*, query: ReportQuery) -> GrowthReport:
     platforms = [PlatformGrowth(platform, len(members),
                                 {m: figures.growth_total(ch.figures[m] for ch in members) for m in METRICS})
                  for platform, members in sorted(by_platform.items(), key=lambda kv: PLATFORMS.get(kv[0], kv[0]))]
-    buckets, followers = _followers_over_time(query)
-    return GrowthReport(channels, platforms, buckets, followers)
+    buckets, followers, estimated = _followers_over_time(query)
+    return GrowthReport(channels, platforms, buckets, followers, estimated)
 
 
-def _followers_over_time(query: ReportQuery) -> tuple[list[date], dict[str, list[int | None]]]:
-    """Followers per platform at the last day with figures in each bucket of the period."""
-    days = (ChannelMetricSnapshot.objects.filter(channel__in=_channels(query), date__gte=query.period.start,
-                                                 date__lte=query.period.end, followers__isnull=False)
-            .values("date", "channel__platform").annotate(total=Sum("followers")).order_by("date"))
+def _followers_over_time(query: ReportQuery) -> tuple[list[date], dict[str, list[int | None]], dict[str, str]]:
+    """Followers per platform at the last day with figures in each bucket of the period, and for
+    each platform whether any of its points was estimated (or demo data)."""
+    snapshots = ChannelMetricSnapshot.objects.filter(channel__in=_channels(query), date__gte=query.period.start,
+                                                     date__lte=query.period.end, followers__isnull=False)
+    if not query.include_estimates:
+        snapshots = snapshots.filter(estimated=False)
+    # One query: totals per day, platform and source (measured, backfill, demo), added up here.
+    days = (snapshots.values("date", "channel__platform", "source").annotate(total=Sum("followers"))
+            .order_by("date", "channel__platform", "source"))
     buckets = figures.bucket_starts(query.period, query.bucket)
     index = {b: i for i, b in enumerate(buckets)}
     out: dict[str, list[int | None]] = {}
+    estimated: dict[str, str] = {}
+    previous = None
     for row in days:  # in date order, so the last day of a bucket wins
-        series = out.setdefault(row["channel__platform"], [None] * len(buckets))
-        series[index[figures.bucket_start(row["date"], query.bucket)]] = row["total"]
-    return buckets, dict(sorted(out.items(), key=lambda kv: PLATFORMS.get(kv[0], kv[0])))
+        platform = row["channel__platform"]
+        series = out.setdefault(platform, [None] * len(buckets))
+        at = index[figures.bucket_start(row["date"], query.bucket)]
+        same_day = previous == (row["date"], platform)
+        series[at] = (series[at] or 0) + row["total"] if same_day else row["total"]
+        previous = (row["date"], platform)
+        if row["source"] != "platform":
+            estimated[platform] = figures.estimate_label([estimated.get(platform, ""), _source_label(row["source"])])
+    return buckets, dict(sorted(out.items(), key=lambda kv: PLATFORMS.get(kv[0], kv[0]))), estimated
 
 
 # --- mention volume --------------------------------------------------------------------------

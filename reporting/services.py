@@ -33,9 +33,11 @@ def report_run_request(*, actor, query: ReportQuery) -> ReportRun:
         run = ReportRun.objects.create(
             requested_by=actor, requested_by_name=str(actor), service=query.service,
             period_start=query.period.start, period_end=query.period.end,
-            compare_start=query.comparison.start, compare_end=query.comparison.end)
+            compare_start=query.comparison.start, compare_end=query.comparison.end,
+            include_estimates=query.include_estimates)
         audit_record(actor=actor, action="report.request", obj=run, service=query.service,
-                     changes={"period": [None, query.period.label], "compared with": [None, query.comparison.label]})
+                     changes={"period": [None, query.period.label], "compared with": [None, query.comparison.label],
+                              "include_estimates": [None, query.include_estimates]})
         transaction.on_commit(lambda: committee_report.delay(run.pk))
     return run
 
@@ -62,7 +64,7 @@ def report_run_generate(*, run_id: int, now: datetime | None = None) -> ReportRu
     run = ReportRun.objects.select_related("service").get(pk=run_id)
     period = Period(run.period_start, run.period_end)
     query = ReportQuery(period=period, comparison=Period(run.compare_start, run.compare_end), service=run.service,
-                        bucket=default_bucket(period))
+                        bucket=default_bucket(period), include_estimates=run.include_estimates)
     step = "Starting"
     try:
         found = {}
@@ -107,7 +109,8 @@ def report_run_generate(*, run_id: int, now: datetime | None = None) -> ReportRu
 
 # --- metric history --------------------------------------------------------------------------
 
-def metrics_backfill(*, channel: Channel, days: int, today: date, known: dict | None = None) -> int:
+def metrics_backfill(*, channel: Channel, days: int, today: date, known: dict | None = None,
+                     source: str = "backfill") -> int:
     """Plausible daily figures (reporting.backfill) for the days missing in the `days` before
     today, worked back from the channel's earliest snapshot or, with none, from `known`
     figures. Never changes a stored snapshot; running it again adds nothing. Returns the
@@ -125,7 +128,9 @@ def metrics_backfill(*, channel: Channel, days: int, today: date, known: dict | 
         return 0
     made = backfill.history(known=known, on=on, days=missing, platform=channel.platform,
                             seed=f"{channel.platform}:{channel.handle.lower()}")
-    rows = [ChannelMetricSnapshot(channel=channel, date=day, **values) for day, values in made.items()]
+    # Never measured: every day made up is marked estimated, with where it came from.
+    rows = [ChannelMetricSnapshot(channel=channel, date=day, estimated=True, source=source, **values)
+            for day, values in made.items()]
     with transaction.atomic():
         ChannelMetricSnapshot.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
         audit_record(actor=None, action="channel.metrics_backfill", obj=channel, service=channel.service,

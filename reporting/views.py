@@ -1,5 +1,7 @@
 """The report pages and the committee report. Thin: read the filters, which check who may see
 what, call the selectors, lay the figures out (reporting.sections), render."""
+import dataclasses
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -104,6 +106,7 @@ def run_create(request):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return HttpResponseRedirect(reverse("report_home"))
+    query = dataclasses.replace(query, include_estimates=data["include_estimates"])
     run = services.report_run_request(actor=request.user, query=query)
     return HttpResponseRedirect(run.get_absolute_url())
 

@@ -119,3 +119,37 @@ class MentionRoutingAdmin(ReadOnlyAdmin):
     list_display = ["mention", "route", "service", "rule_name", "priority", "routed_at"]
     list_filter = ["route", "service"]
     list_select_related = ["mention", "service"]
+
+
+# Replies and moderation (triage.replies, triage.moderation).
+
+from .governance_models import DataRequest, ModerationAction, ReplyDraft, ReplyRule  # noqa: E402
+
+
+@admin.register(ReplyRule)
+class ReplyRuleAdmin(AuditedAdmin):
+    """When a reply needs approval: per channel, route, role of the person replying, or new staff."""
+
+    list_display = ["name", "enabled", "channel", "route", "author_role", "new_staff_months", "approver_roles"]
+    list_filter = ["enabled", "route"]
+
+
+@admin.register(DataRequest)
+class DataRequestAdmin(AuditedAdmin):
+    """Subject-access and erasure requests in progress: nothing in their threads may be deleted."""
+
+    list_display = ["kind", "reference", "author", "opened_at", "closed_at"]
+    list_filter = ["kind"]
+    raw_id_fields = ["author"]
+
+
+@admin.register(ReplyDraft)
+class ReplyDraftAdmin(ReadOnlyAdmin):
+    list_display = ["case", "author_name", "state", "created_at", "decided_by_name"]
+    list_filter = ["state"]
+
+
+@admin.register(ModerationAction)
+class ModerationActionAdmin(ReadOnlyAdmin):
+    list_display = ["at", "action", "outcome", "automatic", "reason", "actor_name", "platform", "external_id"]
+    list_filter = ["action", "outcome", "automatic"]

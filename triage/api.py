@@ -11,9 +11,10 @@ from rest_framework.response import Response
 from accounts import selectors as account_selectors
 from accounts.models import Service, User
 
-from . import config, matrix, selectors, services
+from . import config, matrix, moderation, replies, selectors, services
 from .forms import CaseFilterForm
 from .models import CannedReply, Case, CaseEvent, FoiRequest, NotifyRole, Rule
+from .replies import ReplyNotAllowed
 
 # --- output ------------------------------------------------------------------------------------
 
@@ -116,6 +117,25 @@ class EscalateIn(VersionIn):
                                                queryset=User.objects.filter(is_active=True))
 
 
+class ModerateIn(serializers.Serializer):
+    mention = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    action = serializers.ChoiceField(choices=["hide", "unhide", "delete", "block", "mute"])
+    reason = serializers.ChoiceField(choices=[k for k in moderation.REASONS if k != "blocked_word"])
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class PrivateIn(VersionIn):
+    note = serializers.CharField(max_length=2000)
+    message = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    responded = serializers.BooleanField(required=False, default=False)
+
+
+class ReplyDecisionIn(serializers.Serializer):
+    reply = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    decision = serializers.ChoiceField(choices=["approve", "send_back"])
+    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
 class ReplyIn(VersionIn):
     text = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
     canned = serializers.PrimaryKeyRelatedField(queryset=CannedReply.objects.filter(active=True), required=False,
@@ -180,6 +200,8 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         given.is_valid(raise_exception=True)
         try:
             run(case, given.validated_data)
+        except ReplyNotAllowed as exc:
+            return Response({"detail": exc.message, "link": exc.link}, status=status.HTTP_403_FORBIDDEN)
         except services.StaleCase as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         except services.CaseActionError as exc:
@@ -235,6 +257,41 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def reopen(self, request, pk=None):
         return self._act(request, pk, NoteOptionalIn, lambda c, d: services.case_reopen(
             actor=request.user, case=c, note=d["note"], version=d.get("version")))
+
+    @extend_schema(request=ModerateIn, responses=CaseDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def moderate(self, request, pk=None):
+        """Hide, unhide or delete a comment of the case, or block or mute its author, with a reason
+        from the house rules; recorded on the moderation log with a snapshot."""
+        def run(case, d):
+            mention = next((m for m in selectors.case_mentions(case) if m.pk == d["mention"]), None)
+            if mention is None:
+                raise services.CaseActionError("That comment is not part of this case.")
+            return moderation.moderate(actor=request.user, mention=mention, action=d["action"], reason=d["reason"],
+                                       note=d["note"], case=case)
+        return self._act(request, pk, ModerateIn, run)
+
+    @extend_schema(request=PrivateIn, responses=CaseDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def private(self, request, pk=None):
+        """Take the conversation private: a direct message where the platform allows it (a response),
+        otherwise recorded with the SLA clock running until a response is recorded."""
+        return self._act(request, pk, PrivateIn, lambda c, d: services.case_private_channel(
+            actor=request.user, case=c, note=d["note"], message=d["message"], responded=d["responded"],
+            version=d.get("version")))
+
+    @extend_schema(request=ReplyDecisionIn, responses=CaseDetailSerializer)
+    @action(detail=True, methods=["post"], url_path="reply-decision")
+    def reply_decision(self, request, pk=None):
+        """Approve (and so send) or send back a reply waiting for approval on this case."""
+        def run(case, d):
+            draft = case.reply_drafts.filter(pk=d["reply"]).first()
+            if draft is None:
+                raise services.CaseActionError("There is no such reply on this case.")
+            if d["decision"] == "approve":
+                return replies.reply_approve(actor=request.user, draft=draft, comment=d["comment"])
+            return replies.reply_send_back(actor=request.user, draft=draft, comment=d["comment"])
+        return self._act(request, pk, ReplyDecisionIn, run)
 
 
 # --- rules -------------------------------------------------------------------------------------

@@ -4,9 +4,10 @@ from datetime import time
 from django.db import transaction
 
 from accounts.models import Service
+from accounts.roles import Role
 
 from . import classify, clock, config, matrix
-from .models import CannedReply, Route, Rule, ServiceTopic, SlaPolicy
+from .models import CannedReply, ReplyRule, Route, Rule, ServiceTopic, SlaPolicy
 
 # title, text, link path on the council website, route
 CANNED_REPLIES = [
@@ -45,6 +46,11 @@ def load_demo_triage() -> dict:
         _, made = CannedReply.objects.get_or_create(
             title=title, defaults={"text": text, "url": f"{SITE}{path}" if path else "", "route": route})
         created["canned_replies"] += made
+    # Replies under the same rules as posts: a reply on a communications escalation needs a
+    # communications officer's approval (seed 004: the web team or comms officer responds).
+    _, created["reply_rules"] = ReplyRule.objects.get_or_create(
+        name="Replies on communications escalations", defaults={
+            "route": Route.COMMS_ESCALATION, "approver_roles": [Role.COMMUNICATIONS_OFFICER]})
     config.config_changed()
     return {f"triage_{k}_created": v for k, v in created.items()}
 

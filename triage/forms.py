@@ -114,6 +114,11 @@ class PrivateChannelForm(VersionedForm):
     note = forms.CharField(label="Where the conversation went", max_length=2000,
                            help_text="For example: direct message, email to the resident, phone call.",
                            error_messages={"required": "Say where the conversation went"})
+    message = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
+                              label="Direct message to send (optional)",
+                              help_text="Sent from the case where the platform allows direct messages.")
+    responded = forms.BooleanField(required=False, label="The resident has had a response (for example by phone)",
+                                   help_text="Until a response is recorded the SLA clock keeps running.")
 
 
 class CloseForm(VersionedForm):

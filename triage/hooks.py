@@ -13,6 +13,11 @@ if services.mentions_route not in monitoring_services.NEW_MENTION_HOOKS:
     monitoring_services.NEW_MENTION_HOOKS.append(services.mentions_route)
 if services.mentions_rethink not in monitoring_services.GROWN_MENTION_HOOKS:
     monitoring_services.GROWN_MENTION_HOOKS.append(services.mentions_rethink)
+# Comments with a blocked word marked "hide incoming" are hidden automatically, on the record.
+from . import moderation  # noqa: E402
+
+if moderation.queue_auto_hide not in monitoring_services.NEW_MENTION_HOOKS:
+    monitoring_services.NEW_MENTION_HOOKS.append(moderation.queue_auto_hide)
 # Authors are scored as they are stored, under the influence thresholds in force.
 
 
@@ -59,3 +64,21 @@ def _demo():
 
 
 demo_council.DEMO_HOOKS.append(_demo)
+navigation.register("Moderation log", "moderation_log", roles=EVERYONE - {Role.COUNCILLOR},
+                    description="Every comment hidden or deleted and account blocked, with why and a copy.", order=32)
+
+
+# Replies waiting for approval appear on the posts' "To approve" list, beside the posts.
+def _replies_to_approve(request):
+    from . import replies
+
+    waiting = replies.waiting_for(request.user)
+    return {"template": "triage/_replies_to_approve.html", "replies": waiting} if waiting else None
+
+
+try:
+    from publishing import views as publishing_views
+except ImportError:  # publishing not installed
+    publishing_views = None
+if publishing_views is not None and _replies_to_approve not in publishing_views.TO_APPROVE_EXTRAS:
+    publishing_views.TO_APPROVE_EXTRAS.append(_replies_to_approve)

@@ -431,3 +431,6 @@ class CaseNotice(models.Model):
 
     def __str__(self):
         return f"{self.subject} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+from .governance_models import DataRequest, ModerationAction, ReplyDraft, ReplyRule  # noqa: E402,F401  (replies and moderation)

@@ -21,7 +21,7 @@ from accounts.roles import Role
 from accounts.selectors import staff_with_role
 from monitoring import bulk
 from monitoring.models import Mention
-from platforms.base import PlatformError
+from platforms.base import NotSupported, PlatformError
 
 from . import classify, clock, config, matrix, selectors
 from .models import (
@@ -582,8 +582,10 @@ def _reply_checks(text: str, channel) -> tuple[str, ...]:
 
 def case_reply(*, actor, case: Case, text: str, version: int | None = None, client=None) -> CaseEvent:
     """Reply in public to the mention that opened the case, through its channel's platform
-    client, after the same checks as a post. The reply's id on the platform goes on the timeline."""
-    from monitoring.clients import client_for
+    client, after the same checks as a post: only those who may reply on the channel, with the
+    policy acknowledged and training current; where the reply rules (or a blocked word) ask
+    for approval, the reply waits for it (the timeline says so) instead of going out."""
+    from . import replies
 
     text = text.strip()
     if not text:
@@ -591,11 +593,27 @@ def case_reply(*, actor, case: Case, text: str, version: int | None = None, clie
     with transaction.atomic():
         locked = _begin(case, version)
         _refuse_closed(locked, "reply")
-        target = locked.mention
-        warnings = _reply_checks(text, target.channel)
+        channel = locked.mention.channel
+        replies.require_may_reply(actor, channel)
+        replies.require_gates(actor)
+        warnings = _reply_checks(text, channel)
+        reasons, approvers = replies.approval_reasons(user=actor, case=locked, channel=channel, text=text)
         # Take the version now: the same form sent twice is refused, not posted twice.
         locked.version += 1
         locked.save(update_fields=["version", "updated_at"])
+        if reasons:
+            draft = replies.reply_submit(actor=actor, case=locked, text=text, reasons=reasons, approvers=approvers)
+            return _record(locked, actor=actor, kind=Kind.NOTE, changes={}, now=timezone.now(),
+                           text=f"Reply waiting for approval ({'; '.join(reasons)}): {text}",
+                           data={"awaiting_approval": True, "reply_draft": draft.pk})
+    return _reply_send(actor=actor, case=case, text=text, client=client, warnings=warnings)
+
+
+def _reply_send(*, actor, case: Case, text: str, client=None, warnings=(), approved_by=None) -> CaseEvent:
+    """Send a reply that may go out through the platform; its id goes on the timeline."""
+    from monitoring.clients import client_for
+
+    target = Case.objects.select_related("mention", "mention__channel").get(pk=case.pk).mention
     client = client or client_for(target.channel)
     try:
         published = client.reply(target.external_id, text)
@@ -606,22 +624,68 @@ def case_reply(*, actor, case: Case, text: str, version: int | None = None, clie
         locked = _begin(case, None)
         now = timezone.now()
         changes = _responded(locked, now)
+        data = {"in_reply_to": target.external_id, "mention": target.pk, "warnings": list(warnings)}
+        from accounts.services import channel_record_activity
+
+        channel_record_activity(channel_id=target.channel_id, at=now)
+        if approved_by is not None:
+            data["approved_by"] = str(approved_by)
         return _record(locked, actor=actor, kind=Kind.REPLY, changes=changes, now=now, text=text,
-                       external_id=published.external_id, url=published.url,
-                       data={"in_reply_to": target.external_id, "mention": target.pk, "warnings": list(warnings)})
+                       external_id=published.external_id, url=published.url, data=data)
 
 
-@transaction.atomic
-def case_private_channel(*, actor, case: Case, note: str, version: int | None = None) -> Case:
-    """Record that the conversation was taken to a private channel (direct message, email, phone)."""
-    note = note.strip()
+def case_private_channel(*, actor, case: Case, note: str, message: str = "", responded: bool = False,
+                         version: int | None = None, client=None) -> Case:
+    """Take the conversation private. With a message, it is sent as a direct message where the
+    platform allows it (X, Mastodon's direct visibility), which is a response and stops the SLA
+    clock. Otherwise it is only recorded, and the clock keeps running until a response is
+    recorded (`responded`: the resident was answered by phone, email or in person)."""
+    from monitoring.clients import client_for
+
+    from . import replies
+
+    note, message = note.strip(), (message or "").strip()
     if not note:
         raise CaseActionError("Say where the conversation went, for example \"direct message\" or \"phone call\".")
-    case = _begin(case, version)
-    _refuse_closed(case, "record this")
-    now = timezone.now()
-    _record(case, actor=actor, kind=Kind.PRIVATE_CHANNEL, changes=_responded(case, now), now=now, text=note)
-    return case
+    with transaction.atomic():
+        locked = _begin(case, version)
+        _refuse_closed(locked, "record this")
+        mention = locked.mention
+        if message:
+            replies.require_may_reply(actor, mention.channel)
+            replies.require_gates(actor)
+            _reply_checks(message, mention.channel)
+            locked.version += 1  # the same form sent twice is refused, not sent twice
+            locked.save(update_fields=["version", "updated_at"])
+    sent = None
+    if message:
+        client = client or client_for(mention.channel)
+        send = getattr(client, "direct_message", None)
+        if send is not None:
+            recipient = mention.author.handle if mention.platform == "mastodon" else mention.author.external_id
+            try:
+                sent = send(recipient, message, in_reply_to=mention.external_id)
+            except NotSupported:
+                sent = None  # not for this item (e.g. no comment to answer privately): recorded only
+            except PlatformError as exc:
+                raise CaseActionError(f"{mention.channel.get_platform_display()} did not take the direct message, so "
+                                      f"nothing was sent ({type(exc).__name__}). Try again in a few minutes.") from exc
+    with transaction.atomic():
+        locked = _begin(case, None)
+        now = timezone.now()
+        data = {"sent": sent is not None, "responded": bool(sent is not None or responded)}
+        if sent is not None or responded:
+            changes = _responded(locked, now)
+        else:
+            changes = _set(locked, state=State.IN_PROGRESS) if locked.state in (
+                State.NEW, State.ACKNOWLEDGED, State.MONITORING) else {}
+            if message:
+                data["not_sent"] = (f"{mention.channel.get_platform_display()} does not allow direct messages from "
+                                    "here: send it yourself, then record the response.")
+        text = note + (f"\n\nMessage: {message}" if message else "")
+        _record(locked, actor=actor, kind=Kind.PRIVATE_CHANNEL, changes=changes, now=now, text=text, data=data,
+                external_id=sent.external_id if sent else "", url=sent.url if sent else "")
+    return locked
 
 
 @transaction.atomic

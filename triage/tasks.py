@@ -20,3 +20,13 @@ def foi_reminders() -> int:
 def case_notices() -> int:
     """Queued after each page that opened or raised cases, and every minute: tell people."""
     return services.case_notices_send()
+
+
+@shared_task(name="triage.moderation_auto_hide", acks_late=True, ignore_result=True)
+def moderation_auto_hide(mention_ids: list[int]) -> int:
+    """Hide new comments that contain a blocked word marked "hide incoming", each on the record."""
+    from monitoring.models import Mention
+
+    from . import moderation
+
+    return moderation.auto_hide(Mention.objects.filter(pk__in=mention_ids).select_related("channel", "author"))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import moderation_views, views
 
 urlpatterns = [
     path("dashboard/", views.dashboard, name="triage_dashboard"),
@@ -10,6 +10,8 @@ urlpatterns = [
     path("cases/<int:pk>/", views.case_detail, name="case_detail"),
     path("cases/<int:pk>/<slug:action>/", views.case_action, name="case_action"),
     path("foi/", views.foi_list, name="foi_list"),
+    path("moderation/", moderation_views.moderation_log, name="moderation_log"),
+    path("moderation/<int:pk>/review/", moderation_views.moderation_review, name="moderation_review"),
     path("rules/", views.rule_list, name="rule_list"),
     path("rules/add/", views.rule_edit, name="rule_create"),
     path("rules/<int:pk>/", views.rule_edit, name="rule_edit"),

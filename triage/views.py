@@ -15,10 +15,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import selectors as account_selectors
 from accounts.models import Service
+from accounts.selectors import channel_access
 from council_social.pagination import CappedPaginator
 
-from . import config, forms, matrix, selectors, services
+from . import config, forms, governance_forms, matrix, moderation, replies, selectors, services
+from .governance_models import ReplyDraft
 from .models import CannedReply, Route, Rule
+from .replies import ReplyNotAllowed
 
 # New cases shown by one poll of the dashboard (the next poll brings the rest).
 UPDATES_MAX = 20
@@ -151,6 +154,29 @@ def _canned(request, case):
     return {"canned": selectors.canned_replies_for(case)}
 
 
+def _case_mentions(request, case):
+    return {"mentions": list(selectors.case_mentions(case))}
+
+
+def _waiting_drafts(request, case):
+    return {"drafts": list(case.reply_drafts.filter(state=ReplyDraft.State.WAITING))}
+
+
+def _moderate(r, case, d):
+    mention = next((m for m in selectors.case_mentions(case) if m.pk == d["mention"]), None)
+    if mention is None:
+        raise Http404("No such comment in this case.")
+    return moderation.moderate(actor=r.user, mention=mention, action=d["action"], reason=d["reason"],
+                               note=d["note"], case=case)
+
+
+def _reply_decide(r, case, d):
+    draft = get_object_or_404(ReplyDraft, pk=d["reply"], case=case)
+    if d["decision"] == "approve":
+        return replies.reply_approve(actor=r.user, draft=draft, comment=d["comment"])
+    return replies.reply_send_back(actor=r.user, draft=draft, comment=d["comment"])
+
+
 def _foi(case):
     foi = getattr(case, "foi", None)
     if foi is None:
@@ -174,8 +200,13 @@ ACTIONS = {
         "The case is escalated and communications officers are told.", _councillors),
     "reply": Action(forms.ReplyForm, lambda r, c, d: services.case_reply(
         actor=r.user, case=c, text=d["text"], version=d["version"]), "The reply is posted.", _canned),
+    "reply-decision": Action(governance_forms.ReplyDecisionForm, _reply_decide, "Your decision on the reply is "
+                             "recorded.", _waiting_drafts),
+    "moderate": Action(governance_forms.ModerateForm, _moderate, "The moderation is on the record.",
+                       _case_mentions),
     "private": Action(forms.PrivateChannelForm, lambda r, c, d: services.case_private_channel(
-        actor=r.user, case=c, note=d["note"], version=d["version"]), "Recorded."),
+        actor=r.user, case=c, note=d["note"], message=d["message"], responded=d["responded"],
+        version=d["version"]), "Recorded."),
     "close": Action(forms.CloseForm, lambda r, c, d: services.case_close(
         actor=r.user, case=c, note=d["note"], version=d["version"]), "The case is closed."),
     "reopen": Action(forms.ReopenForm, lambda r, c, d: services.case_reopen(
@@ -220,7 +251,19 @@ def _render_case(request, case, *, failed: tuple[str, Any] | None = None, status
         "card": selectors.author_card(case), "events": selectors.case_events(case),
         "can_work": can_work, "forms": action_forms, "form": failed[1] if failed else None,
         "shared_with": case.shared_with.all(),
+        "governance": _governance(user, case),
     }, status=status)
+
+
+def _governance(user, case) -> dict:
+    """Replies waiting for approval and the moderation on record, for the case page."""
+    drafts = list(case.reply_drafts.select_related("author"))
+    return {"waiting": [(d, replies.can_approve_reply(user, d)) for d in drafts
+                        if d.state == ReplyDraft.State.WAITING],
+            "decided": [d for d in drafts if d.state != ReplyDraft.State.WAITING],
+            "moderation": list(case.moderation_actions.all()),
+            "may_moderate": channel_access(user, case.mention.channel, "moderate"),
+            "hold": moderation.legal_hold(case.mention)}
 
 
 @login_required
@@ -238,7 +281,11 @@ def case_action(request, pk, action):
     form = _action_form(request, case, action, request.POST)
     if form.is_valid():
         try:
-            ACTIONS[action].run(request, case, form.cleaned_data)
+            result = ACTIONS[action].run(request, case, form.cleaned_data)
+        except ReplyNotAllowed as exc:
+            case = selectors.case_get(user=request.user, pk=pk)
+            form.add_error(None, exc.message)
+            return _render_case(request, case, failed=(action, form), status=403)
         except services.CaseActionError as exc:
             case = selectors.case_get(user=request.user, pk=pk)
             if isinstance(exc, services.StaleCase):
@@ -250,7 +297,10 @@ def case_action(request, pk, action):
             form.add_error(None, str(exc))
             return _render_case(request, case, failed=(action, form), status=409 if isinstance(
                 exc, services.StaleCase) else 400)
-        messages.success(request, ACTIONS[action].done)
+        if getattr(result, "data", None) and result.data.get("awaiting_approval"):
+            messages.success(request, "The reply is waiting for approval. It goes out when it is approved.")
+        else:
+            messages.success(request, ACTIONS[action].done)
         return HttpResponseRedirect(case.get_absolute_url())
     return _render_case(request, case, failed=(action, form), status=400)
 

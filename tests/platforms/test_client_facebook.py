@@ -16,6 +16,7 @@ from platforms.base import (
     Credentials,
     InvalidRequest,
     MalformedPayload,
+    NotSupported,
     RateLimited,
     TransientError,
     simulator_urls,
@@ -457,3 +458,13 @@ def test_no_pages_granted_is_auth_error():
     responses.add("GET", f"{BASE}/me/accounts", json={"data": []})
     with pytest.raises(AuthError):
         client().refresh()
+
+
+@responses.activate
+def test_a_private_reply_answers_a_comment_in_the_residents_inbox():
+    responses.add("POST", f"{BASE}/{PAGE}/messages", json={"recipient_id": "psid-9", "message_id": "m_1"},
+                  match=[matchers.urlencoded_params_matcher({"recipient": '{"comment_id": "1_c"}',
+                                                            "message": '{"text": "Please send us your address."}'})])
+    assert client().direct_message("someone", "Please send us your address.", in_reply_to="1_c").external_id == "m_1"
+    with pytest.raises(NotSupported):
+        client().direct_message("someone", "Hello")

@@ -420,3 +420,23 @@ def test_exchange_code_refused():
         MastodonClient(base_url=BASE, app=APP).exchange_code(
             code="old", redirect_uri="https://council.example/cb"
         )
+
+
+@responses.activate
+def test_a_direct_message_is_a_status_with_direct_visibility_mentioning_the_resident():
+    responses.add("POST", STATUSES, json=status("902", NOW, reply_to="S9"), match=[matchers.json_params_matcher(
+        {"status": "@resident@other.example Please send us your address.", "visibility": "direct",
+         "in_reply_to_id": "S9"})])
+    sent = client().direct_message("resident@other.example", "Please send us your address.", in_reply_to="S9")
+    assert sent.external_id == "902"
+
+
+@responses.activate
+def test_block_and_mute_an_account():
+    responses.add("POST", BASE + "/api/v1/accounts/77/block", json={"id": "77", "blocking": True})
+    responses.add("POST", BASE + "/api/v1/accounts/77/mute", json={"id": "77", "muting": True})
+    c = client()
+    c.block("77")
+    c.mute("77")
+    assert [call.request.url for call in responses.calls] == [BASE + "/api/v1/accounts/77/block",
+                                                               BASE + "/api/v1/accounts/77/mute"]

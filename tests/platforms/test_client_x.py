@@ -467,3 +467,15 @@ def test_token_response_not_json_is_malformed():
     responses.add("POST", f"{BASE}/2/oauth2/token", body="<html>", status=200)
     with pytest.raises(MalformedPayload):
         client().refresh()
+
+
+@responses.activate
+def test_mute_and_direct_message():
+    responses.add("POST", f"{BASE}/2/users/{ACCOUNT}/muting", json={"data": {"muting": True}},
+                  match=[matchers.json_params_matcher({"target_user_id": "55"})])
+    responses.add("POST", f"{BASE}/2/dm_conversations/with/55/messages",
+                  json={"data": {"dm_conversation_id": "1-55", "dm_event_id": "777"}},
+                  match=[matchers.json_params_matcher({"text": "Please send us your address."})])
+    x = client()
+    x.mute("55")
+    assert x.direct_message("55", "Please send us your address.").external_id == "777"

@@ -148,10 +148,19 @@ def test_a_stale_save_is_refused_and_changes_nothing(editor, web, channels):
     assert Post.objects.get(pk=post.pk).text == "The web team's wording"
 
 
-def test_a_submitted_post_cannot_be_edited(editor, channels):
+def test_editing_a_submitted_post_sends_it_back_for_approval(editor, head, channels):
     post = draft(editor, [channels["libraries"]])
     publishing.post_submit(actor=editor, post=post)
-    with pytest.raises(publishing.PostRefused, match="cannot change a post that is waiting for approval"):
+    publishing.post_update(actor=editor, post=post, version=post.version, text="Sneaky")
+    assert post.state == Post.State.CHANGES_REQUESTED
+    with pytest.raises(publishing.PostRefused, match="cannot approve a post that is changes requested"):
+        publishing.post_approve(actor=head, post=post)
+
+
+def test_a_published_post_cannot_be_edited(editor, head, channels):
+    post = approved(editor, head, [channels["libraries"]])
+    Post.objects.filter(pk=post.pk).update(state=Post.State.PUBLISHED)
+    with pytest.raises(publishing.PostRefused, match="cannot change a post that is published"):
         publishing.post_update(actor=editor, post=post, version=post.version, text="Sneaky")
 
 

@@ -29,14 +29,15 @@ from publishing.models import ElectionPeriod, PostTarget
 from reporting import services as reporting
 from reporting.filters import report_query_build
 from tests.monitoring.scripted import ScriptedClient
+from triage import moderation, replies
 from triage import services as triage
 from triage.models import SlaPolicy
 
 pytestmark = pytest.mark.django_db
 
 MODULES = ["accounts.services", "accounts.requests", "accounts.housekeeping", "accounts.mfa", "monitoring.services",
-           "monitoring.privacy", "triage.services", "publishing.services", "publishing.publisher", "publishing.alerts",
-           "policy.services", "reporting.services"]
+           "monitoring.privacy", "triage.services", "triage.replies", "triage.moderation", "publishing.services",
+           "publishing.publisher", "publishing.alerts", "policy.services", "reporting.services"]
 
 
 class ReplyingClient(ScriptedClient):
@@ -227,6 +228,34 @@ def test_every_state_change_is_audited_with_who_when_and_what(world, staff, serv
     t.check(publisher.target_retry, web, world.b.post, "post.retry",
             lambda: publisher.target_retry(actor=web, target=target))
     PostTarget.objects.filter(pk=target.pk).update(state=PostTarget.State.UNKNOWN)
+    # Replies waiting for approval, and moderation on the record.
+    case.refresh_from_db()
+    waiting = [t.check(replies.reply_submit, comms, None, "reply.submit", lambda: replies.reply_submit(
+        actor=comms, case=case, text="Reply one", reasons=["New staff"], approvers=[Role.WEB_TEAM])),
+        replies.reply_submit(actor=comms, case=case, text="Reply two", reasons=["New staff"],
+                             approvers=[Role.WEB_TEAM])]
+    t.check(replies.reply_send_back, web, waiting[0], "reply.send_back",
+            lambda: replies.reply_send_back(actor=web, draft=waiting[0], comment="Say when"))
+    t.check(replies.reply_approve, web, waiting[1], "reply.approve",
+            lambda: replies.reply_approve(actor=web, draft=waiting[1], client=ReplyingClient([])))
+
+    class Hiding(ReplyingClient):
+        def hide(self, external_id, *, hidden=True):
+            pass
+
+    hidden = t.check(moderation.moderate, web, None, "moderation.hide", lambda: moderation.moderate(
+        actor=web, mention=world.b.mention, action="hide", reason="spam", client=Hiding([])))
+    t.check(moderation.moderation_review, comms, hidden, "moderation.review",
+            lambda: moderation.moderation_review(actor=comms, record=hidden))
+
+    # Approval chains and bulk approval.
+    stage = t.check(publishing.approval_stage_add, web, world.a.channel, "channel.approval_stage_add",
+                    lambda: publishing.approval_stage_add(actor=web, channel=world.a.channel, name="Head of service",
+                                                          roles=[Role.HEAD_OF_SERVICE]))
+    t.check(publishing.approval_stage_remove, web, world.a.channel, "channel.approval_stage_remove",
+            lambda: publishing.approval_stage_remove(actor=web, stage=stage))
+    t.check(publishing.posts_approve_bulk, head, world.a.post, "post.approve",
+            lambda: publishing.posts_approve_bulk(actor=head, posts=[world.a.post]))
     t.check(publisher.target_mark_published, web, world.b.post, "post.mark_published",
             lambda: publisher.target_mark_published(actor=web, target=target, url="https://example.social/@l/1"))
 
@@ -267,7 +296,8 @@ def test_every_service_with_an_actor_is_in_the_table():
     source = inspect.getsource(test_every_state_change_is_audited_with_who_when_and_what)
     aliases = {"accounts.services": "accounts", "accounts.requests": "requests", "accounts.housekeeping":
                "housekeeping", "accounts.mfa": "mfa", "monitoring.services": "monitoring", "monitoring.privacy":
-               "privacy", "triage.services": "triage", "publishing.services": "publishing", "publishing.publisher":
+               "privacy", "triage.services": "triage", "triage.replies": "replies", "triage.moderation": "moderation",
+               "publishing.services": "publishing", "publishing.publisher":
                "publisher", "publishing.alerts": "alerts", "policy.services": "policy",
                "reporting.services": "reporting"}
     missing = [name for name in sorted(services_with_an_actor())

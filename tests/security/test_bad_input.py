@@ -84,9 +84,10 @@ FORMS = [
      "Enter alt text for image 1"),
     (EDITOR, "POST", "/posts/new/", lambda w: {"text": "Hello", "channels": [w.b.channel.pk]}, 200,
      "Select a valid choice"),
+    # (A submitted post can be changed by its author, which sends it back: a stale save cannot.)
     (EDITOR, "POST", lambda w: f"/posts/{w.a.post.pk}/edit/", lambda w: {
-        "text": "Changed", "channels": [w.a.channel.pk], "version": "1"}, 200,
-     "You cannot change a post that is waiting for approval"),
+        "text": "Changed", "channels": [w.a.channel.pk], "version": "7"}, 200,
+     "Someone else changed this post"),
     (EDITOR, "POST", lambda w: f"/posts/{w.draft.pk}/edit/", lambda w: {
         "text": "Changed", "channels": [w.a.channel.pk], "version": "99"}, 200, "Someone else changed this post"),
     (HEAD, "POST", lambda w: f"/posts/{w.a.post.pk}/decide/", {"decision-decision": "request_changes"}, "kept",

@@ -166,10 +166,14 @@ def test_a_reply_may_give_the_councils_own_contact_details(case, staff):
 
 
 def test_taken_to_a_private_channel(case, staff):
-    services.case_private_channel(actor=staff[Role.CUSTOMER_SERVICES], case=case, note="Direct message sent")
+    services.case_private_channel(actor=staff[Role.CUSTOMER_SERVICES], case=case, note="Phone call booked")
+    case.refresh_from_db()
+    assert case.sla_stopped_at is None and not case.first_response_at  # only recorded: the clock runs on
+    services.case_private_channel(actor=staff[Role.CUSTOMER_SERVICES], case=case, note="Rang them back",
+                                  responded=True)
     case.refresh_from_db()
     assert case.state == "responded" and case.first_response_at
-    assert case.events.filter(kind="private_channel", text="Direct message sent").exists()
+    assert case.events.filter(kind="private_channel", text="Rang them back").exists()
 
 
 def test_bulk_actions_skip_what_cannot_be_done(post, case_of, staff):

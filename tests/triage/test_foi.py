@@ -190,7 +190,8 @@ def test_the_sla_watch_warns_the_assignee_then_escalates_to_the_web_team(post, c
 
 def test_an_answered_case_is_not_escalated(post, case_of, staff):
     case = arrive(post, case_of, CS_TEXT, at(2026, 12, 18, 16, 0))
-    services.case_private_channel(actor=staff[Role.CUSTOMER_SERVICES], case=case, note="Direct message")
+    services.case_private_channel(actor=staff[Role.CUSTOMER_SERVICES], case=case, note="Rang them back",
+                                  responded=True)
     assert services.sla_watch(now=at(2026, 12, 22, 9, 0)) == {"warned": 0, "breached": 0}
     case.refresh_from_db()
     assert case.first_response_at is not None and case.sla_breached_at is None
