@@ -87,12 +87,13 @@ def _short(label: str) -> str:
     return label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1] + "…"
 
 
-def nice_scale(low: float, high: float, ticks: int = 5) -> list[float]:
-    """Round tick values from at most `low` to at least `high`, always including 0."""
+def nice_scale(low: float, high: float, ticks: int = 5, *, min_step: float = 0) -> list[float]:
+    """Round tick values from at most `low` to at least `high`, always including 0, at least
+    `min_step` apart. With nothing but zeros, 0 to 5 ticks of `min_step` (or of 1)."""
     low, high = min(low, 0), max(high, 0)
     if high == low:
-        high = low + 1
-    raw = (high - low) / ticks
+        high = low + ticks * (min_step or 1)
+    raw = max((high - low) / ticks, min_step)
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
     first = math.floor(low / step) * step
@@ -103,6 +104,19 @@ def nice_scale(low: float, high: float, ticks: int = 5) -> list[float]:
     if out[-1] < high:
         out.append(round(value, 10))
     return out
+
+
+def axis_ticks(values: Sequence[float], fmt: Format) -> list[float]:
+    """The ticks of an axis for these values, each with a different label as `fmt` writes it:
+    whole-number formats never get ticks of 0.2 written 0, 0, 0, 1, 1, 1."""
+    low, high = min(values, default=0), max(values, default=0)
+    min_step = 0.0
+    while True:
+        ticks = nice_scale(low, high, min_step=min_step)
+        labels = [fmt(t) for t in ticks]
+        if len(set(labels)) == len(labels) or min_step >= 1e12:
+            return ticks
+        min_step = min_step * 10 if min_step else 1
 
 
 def _text(x, y, text, *, anchor="start", size=13, weight="", fill=INK) -> Shape:
@@ -141,7 +155,7 @@ def bar_chart(*, id: str, title: str, description: str, categories: Sequence[str
         shapes += legend
         top = used
     values = [v for _, vs in series for v in vs if v is not None]
-    ticks = nice_scale(min(values, default=0), max(values, default=0))
+    ticks = axis_ticks(values, fmt)
     low, high = ticks[0], ticks[-1]
 
     def x_of(v: float) -> float:
@@ -188,7 +202,7 @@ def line_chart(*, id: str, title: str, description: str, labels: Sequence[str],
     legend, used = _legend([name for name, _ in series], 0, lines=True)
     shapes = list(legend)
     values = [v for _, vs in series for v in vs if v is not None]
-    ticks = nice_scale(min(values, default=0), max(values, default=0))
+    ticks = axis_ticks(values, axis_fmt)
     low, high = ticks[0], ticks[-1]
     plot_left = max(len(axis_fmt(t)) for t in ticks) * CHAR_WIDTH + 12
     plot_right, plot_top = WIDTH - 30, used + 10

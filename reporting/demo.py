@@ -30,6 +30,10 @@ def load_demo_metrics() -> dict:
     added = 0
     for channel in channels:
         known = served.get(channel.pk) or {"followers": channel.followers}
+        if known.get("followers") is not None and known["followers"] != channel.followers:
+            # As a measured daily snapshot does: the Channels page shows the platform's figure,
+            # the one the history ends with, so the reports and the registry agree.
+            Channel.objects.filter(pk=channel.pk).update(followers=known["followers"])
         added += metrics_backfill(channel=channel, days=DAYS, today=today, known=known, source="demo")
     return {"metric_days_added": added}
 

@@ -80,6 +80,17 @@ def last_full_month(today: date) -> Period:
     return Period(end.replace(day=1), end)
 
 
+def quarter_of(day: date) -> Period:
+    """The calendar quarter (January to March, …) holding `day`."""
+    first = day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
+    after = first.replace(year=first.year + 1, month=1) if first.month == 10 else first.replace(month=first.month + 3)
+    return Period(first, after - timedelta(days=1))
+
+
+def last_full_quarter(today: date) -> Period:
+    return quarter_of(quarter_of(today).start - timedelta(days=1))
+
+
 # --- growth ----------------------------------------------------------------------------------
 
 @dataclasses.dataclass(frozen=True)

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from accounts.models import Service, User
 from accounts.roles import Role
 
-from .figures import BUCKETS, Period, last_full_month
+from .figures import BUCKETS, Period, last_full_quarter, quarter_of
 
 SEE_ALL = {Role.WEB_TEAM, Role.COMMUNICATIONS_OFFICER, Role.ADMINISTRATOR}
 OWN_SERVICE = {Role.HEAD_OF_SERVICE, Role.SERVICE_EDITOR}
@@ -34,6 +34,8 @@ class ReportQuery:
     # Estimated (backfilled or demo) metric points: shown, marked, on the pages; left out of the
     # committee report unless its maker chooses them.
     include_estimates: bool = True
+    # Why this period, when it was chosen for the user (the default): said on the page.
+    default_note: str = ""
 
     @property
     def service_label(self) -> str:
@@ -63,18 +65,55 @@ def default_bucket(period: Period) -> str:
     return "day" if period.days <= 31 else "week" if period.days <= 183 else "month"
 
 
+def latest_activity(today: date) -> date | None:
+    """The last day up to today on which the council had anything to report: a mention, a case
+    opened or a post published. Three indexed queries."""
+    from monitoring.models import Mention
+    from publishing.models import PostTarget
+    from triage.models import Case
+
+    from .selectors import local_range
+
+    _, end = local_range(Period(today, today))
+    found = [Mention.objects.filter(posted_at__lt=end).order_by("-posted_at").values_list("posted_at", flat=True)
+             .first(),
+             Case.objects.filter(opened_at__lt=end).order_by("-opened_at").values_list("opened_at", flat=True).first(),
+             PostTarget.objects.filter(published_at__lt=end).order_by("-published_at")
+             .values_list("published_at", flat=True).first()]
+    from django.utils import timezone
+
+    days = [timezone.localtime(at).date() for at in found if at is not None]
+    return max(days, default=None)
+
+
+def default_period(today: date, latest: date | None) -> tuple[Period, str]:
+    """The last full quarter; when nothing happened in it but something has since, the quarter so
+    far; when its last activity was earlier, the quarter holding it. With a sentence saying so."""
+    quarter = last_full_quarter(today)
+    if latest is None or quarter.start <= latest <= quarter.end:
+        return quarter, f"Showing the last full quarter, {quarter.label}."
+    if latest > quarter.end:
+        current = Period(quarter_of(today).start, today)
+        return current, (f"Nothing was recorded in the last full quarter ({quarter.label}), so this shows the "
+                         f"quarter so far, {current.label}: the latest period with figures.")
+    latest_quarter = quarter_of(latest)
+    return latest_quarter, (f"Nothing was recorded in the last full quarter ({quarter.label}), so this shows "
+                            f"{latest_quarter.label}: the latest quarter with figures.")
+
+
 def report_query_build(*, user: User, today: date, start: date | None = None, end: date | None = None,
                        compare: str = "year", compare_start: date | None = None,
                        compare_end: date | None = None, service: str = "", bucket: str = "") -> ReportQuery:
     """A checked ReportQuery. PermissionDenied for someone who may not see reports; a
     ValidationError (field → message) for input that makes no sense. Blank dates mean the last
-    full calendar month."""
+    full quarter, or the latest period with figures (default_period)."""
     if not can_see_reports(user):
         raise PermissionDenied("Reports are for the web team, communications officers, heads of service "
                                "and service editors.")
     errors: dict[str, str] = {}
+    note = ""
     if start is None and end is None:
-        default = last_full_month(today)
+        default, note = default_period(today, latest_activity(today))
         start, end = default.start, default.end
     elif start is None:
         errors["start"] = "Enter the date the period starts"
@@ -111,7 +150,8 @@ def report_query_build(*, user: User, today: date, start: date | None = None, en
         errors["bucket"] = f"Choose weeks or months for a period longer than {MAX_DAY_BUCKETS} days"
     if errors:
         raise ValidationError(errors)
-    return ReportQuery(period=period, comparison=comparison, service=chosen, bucket=bucket or default_bucket(period))
+    return ReportQuery(period=period, comparison=comparison, service=chosen, bucket=bucket or default_bucket(period),
+                       default_note=note)
 
 
 def _service(user: User, slug: str, errors: dict) -> Service | None:

@@ -1,11 +1,23 @@
-"""The committee report as a PDF (ReportLab): a title page, the summary in words, then each
-section's charts and tables, drawn from the same shapes and cells as the web pages."""
+"""The committee report as a PDF: a title page, the summary in words, then each section's charts
+and tables, drawn from the same shapes and cells as the web pages.
+
+Two ways to write it:
+- tagged (PDF/UA-1), with WeasyPrint from templates/reporting/paper.html: a structure tree of
+  headings, paragraphs, lists, tables with header cells and figures with alternative text, the
+  document's language (en-GB) and title. A council can publish it. WeasyPrint needs Pango
+  (Debian: libpango-1.0-0 libpangoft2-1.0-0), installed by the Dockerfile and CI;
+- untagged, with ReportLab, on a machine without Pango: the same content, but a screen reader
+  cannot follow it, so the run page says it is not ready to publish."""
 from __future__ import annotations
 
+import base64
+import functools
 import io
+import logging
 from datetime import datetime
 from xml.sax.saxutils import escape
 
+from django.template.loader import render_to_string
 from django.utils import timezone
 from reportlab.graphics.shapes import Circle, Drawing, Line, PolyLine, Rect, String
 from reportlab.lib import colors
@@ -31,15 +43,18 @@ from .figures import day_label
 from .sections import Figure, Report
 from .sections import Table as ReportTable
 
+log = logging.getLogger(__name__)
 MARGIN = 2 * cm
 FRAME_WIDTH = A4[0] - 2 * MARGIN
 STYLES = getSampleStyleSheet()
 BODY = ParagraphStyle("body", parent=STYLES["BodyText"], fontName="Helvetica", fontSize=11, leading=15)
 SMALL = ParagraphStyle("small", parent=BODY, fontSize=9, leading=12)
+# Headings stay with what follows them, never alone at the foot of a page.
 H1 = ParagraphStyle("h1", parent=STYLES["Heading1"], fontName="Helvetica-Bold", fontSize=20, leading=24,
-                    spaceAfter=10)
+                    spaceAfter=10, keepWithNext=1)
 H2 = ParagraphStyle("h2", parent=STYLES["Heading2"], fontName="Helvetica-Bold", fontSize=14, leading=18,
-                    spaceBefore=12, spaceAfter=6)
+                    spaceBefore=12, spaceAfter=6, keepWithNext=1)
+SHORT_TABLE = 12  # rows: a table this short is kept whole on one page; a longer one repeats its header row
 TITLE = ParagraphStyle("title", parent=H1, fontSize=28, leading=34, spaceAfter=18)
 CELL = ParagraphStyle("cell", parent=BODY, fontSize=8, leading=10)
 CELL_NUMBER = ParagraphStyle("cell-number", parent=CELL, alignment=TA_RIGHT)
@@ -111,13 +126,105 @@ def _figure(fig: Figure) -> list:
         parts.append(drawing(fig.chart))
         parts.append(_p(fig.chart.description, SMALL))
         parts.append(Spacer(1, 6))
-    return [KeepTogether(parts), table(fig.table)]
+    body = table(fig.table)
+    if len(fig.table.rows) <= SHORT_TABLE:
+        return [KeepTogether([*parts, body])]
+    return [KeepTogether(parts), body]
+
+
+@functools.cache
+def _weasyprint():
+    """WeasyPrint's HTML class, or None where it or its system library (Pango) is missing."""
+    try:
+        from weasyprint import HTML
+    except (ImportError, OSError) as exc:  # OSError: the library is installed, Pango is not
+        log.info("No tagged PDF: WeasyPrint cannot run here (%s)", type(exc).__name__)
+        return None
+    return HTML
+
+
+def tagged_pdf_available() -> bool:
+    return _weasyprint() is not None
+
+
+def _title(report: Report) -> str:
+    return f"Social media report: {report.query.period.label}"
+
+
+def _css_string(text: str) -> str:
+    """Text inside a CSS string in a <style> element."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ").replace("<", "\\3c ")
+
+
+def tagged_pdf(report: Report, *, council: str, generated_at: datetime) -> bytes:
+    """The paper as a tagged PDF (PDF/UA-1) with WeasyPrint. Each chart is an image whose
+    alternative text is its title and description."""
+    html_class = _weasyprint()
+    if html_class is None:
+        raise RuntimeError("WeasyPrint cannot run here: install Pango.")
+    q = report.query
+    title = _title(report)
+    local = timezone.localtime(generated_at)
+    for section in report.sections:
+        for fig in section.figures:
+            fig.svg_uri = ("data:image/svg+xml;base64," + base64.b64encode(fig.chart.svg().encode()).decode()
+                           if fig.chart else "")
+    html = render_to_string("reporting/paper.html", {
+        "report": report, "query": q, "council": council, "title": title,
+        "footer": _css_string(f"{council} · {title}"),
+        "period_from": day_label(q.period.start), "period_to": day_label(q.period.end),
+        "comparison_from": day_label(q.comparison.start), "comparison_to": day_label(q.comparison.end),
+        "as_at": f"{day_label(local.date())}, {local:%H:%M}",
+    })
+    return _header_scopes(html_class(string=html).write_pdf(pdf_variant="pdf/ua-1"))
+
+
+def _header_scopes(data: bytes) -> bytes:
+    """Give every header cell its scope: columns for the header row, rows for the first cell
+    of each body row. WeasyPrint links each data cell to its headers by id; some readers
+    need the scope too."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import ArrayObject, DictionaryObject, NameObject
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+
+    def walk(node, part: str) -> None:
+        node = node.get_object()
+        if isinstance(node, ArrayObject):
+            for kid in node:
+                walk(kid, part)
+            return
+        if not isinstance(node, DictionaryObject) or "/S" not in node:
+            return
+        tag = node["/S"]
+        if tag in ("/THead", "/TBody", "/TFoot"):
+            part = tag
+        if tag == "/TH":
+            attrs = node.get("/A")
+            if not isinstance(attrs, DictionaryObject):
+                attrs = DictionaryObject({NameObject("/O"): NameObject("/Table")})
+                node[NameObject("/A")] = attrs
+            attrs[NameObject("/Scope")] = NameObject("/Column" if part == "/THead" else "/Row")
+        if "/K" in node:
+            walk(node["/K"], part)
+
+    walk(writer.root_object["/StructTreeRoot"]["/K"], "")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def committee_pdf(report: Report, *, council: str, generated_at: datetime) -> bytes:
+    """Tagged where WeasyPrint can run; otherwise the untagged ReportLab paper."""
+    if tagged_pdf_available():
+        return tagged_pdf(report, council=council, generated_at=generated_at)
+    return untagged_pdf(report, council=council, generated_at=generated_at)
+
+
+def untagged_pdf(report: Report, *, council: str, generated_at: datetime) -> bytes:
     q = report.query
     buffer = io.BytesIO()
-    title = f"Social media report: {q.period.label}"
+    title = _title(report)
 
     def footer(canvas, doc):
         canvas.saveState()

@@ -165,6 +165,13 @@ def growth_section(report: GrowthReport, query: ReportQuery) -> Section:
         "Followers by channel", "Channel",
         [marked(f"{c.handle} ({c.platform_label})", c.figures["followers"].estimated) for c in channels],
         [*((name, values, fmt_number) for name, values in series), *extra])))
+    if report.today is not None:
+        known = [c.followers for c in report.today if c.followers is not None]
+        out.append(Figure("table-followers-today", "Followers today, as on the Channels page", _table(
+            "Followers today, as on the Channels page", "Channel",
+            [*(f"{c.handle} ({c.platform_label})" for c in report.today), "All channels"],
+            [("Followers today", [*(c.followers for c in report.today), sum(known) if known else None],
+              fmt_number)])))
     labels = {g.estimated for p in platforms for g in p.figures.values()} | set(report.estimated.values())
     if not query.include_estimates:
         note = " Only measured figures: estimated figures are left out."

@@ -102,6 +102,30 @@ class GrowthReport:
     buckets: list[date]
     followers: dict[str, list[int | None]]  # platform → followers at the end of each bucket
     estimated: dict[str, str] = dataclasses.field(default_factory=dict)  # platform → "estimated" / "demo data"
+    # The followers on the Channels page today, channel by channel (followers_today); None when not read.
+    today: list[ChannelToday] | None = None
+
+
+@dataclasses.dataclass
+class ChannelToday:
+    handle: str
+    platform: str
+    followers: int | None
+
+    @property
+    def platform_label(self) -> str:
+        return PLATFORMS.get(self.platform, self.platform)
+
+
+def followers_today(*, query: ReportQuery, user) -> list[ChannelToday]:
+    """Each channel's followers as the Channels page shows them: the same selector
+    (accounts.selectors.channel_list) and the same figure (the registry's, which each measured
+    daily snapshot updates), limited to the report's service. One query."""
+    from accounts.selectors import channel_list
+
+    channels = channel_list(user=user, filters={"service": query.service.slug} if query.service else {})
+    return [ChannelToday(handle, platform, followers) for handle, platform, followers
+            in channels.order_by("platform", "handle").values_list("handle", "platform", "followers")]
 
 
 def _reading(metric: str, day: date, *, measured_only: bool = False, field: str | None = None) -> Subquery:
@@ -133,9 +157,9 @@ def _channels(query: ReportQuery) -> QuerySet[Channel]:
     return qs.filter(service=query.service) if query.service else qs
 
 
-def channel_growth(*, query: ReportQuery) -> GrowthReport:
+def channel_growth(*, query: ReportQuery, user=None) -> GrowthReport:
     """Audience and activity per channel and per platform, the comparison period against the
-    period. Two queries."""
+    period. Two queries; with a user, a third: the followers the Channels page shows them today."""
     p, c = query.period, query.comparison
     one_day = timedelta(days=1)
     # _c: at the end of the comparison period, _c0: the day before it starts; _p and _p0 the same for the period.
@@ -169,7 +193,8 @@ def channel_growth(*, query: ReportQuery) -> GrowthReport:
                                 {m: figures.growth_total(ch.figures[m] for ch in members) for m in METRICS})
                  for platform, members in sorted(by_platform.items(), key=lambda kv: PLATFORMS.get(kv[0], kv[0]))]
     buckets, followers, estimated = _followers_over_time(query)
-    return GrowthReport(channels, platforms, buckets, followers, estimated)
+    today = followers_today(query=query, user=user) if user is not None else None
+    return GrowthReport(channels, platforms, buckets, followers, estimated, today)
 
 
 def _followers_over_time(query: ReportQuery) -> tuple[list[date], dict[str, list[int | None]], dict[str, str]]:
@@ -464,9 +489,9 @@ def publishing_report(*, query: ReportQuery) -> PublishingReport:
     return PublishingReport(buckets, query.bucket, over_time, dict(sorted(by_platform.items())), overall)
 
 
-def report_figures(*, query: ReportQuery, now: datetime) -> dict:
+def report_figures(*, query: ReportQuery, now: datetime, user=None) -> dict:
     """Every report's figures, as reporting.sections.report() takes them."""
-    return {"growth": channel_growth(query=query), "volume": mention_volume(query=query),
+    return {"growth": channel_growth(query=query, user=user), "volume": mention_volume(query=query),
             "responses": response_times(query=query, now=now),
             "foi": foi_on_time(query=query, today=timezone.localdate(now)), "publishing": publishing_report(query=query)}
 

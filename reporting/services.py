@@ -69,7 +69,8 @@ def report_run_generate(*, run_id: int, now: datetime | None = None) -> ReportRu
     try:
         found = {}
         for progress, step, name, read in (
-            (5, "Counting channel growth", "growth", lambda: selectors.channel_growth(query=query)),
+            (5, "Counting channel growth", "growth",
+             lambda: selectors.channel_growth(query=query, user=run.requested_by)),
             (20, "Counting mentions", "volume", lambda: selectors.mention_volume(query=query)),
             (35, "Measuring response times", "responses", lambda: selectors.response_times(query=query, now=now)),
             (45, "Counting FOI requests", "foi",

@@ -49,7 +49,7 @@ def home(request):
     report = None
     if query:
         now = timezone.now()
-        report = sections.report(query=query, **selectors.report_figures(query=query, now=now))
+        report = sections.report(query=query, **selectors.report_figures(query=query, now=now, user=request.user))
     return render(request, "reporting/home.html", _context(
         request, form, query, "report_home", report=report,
         committee_form=CommitteeReportForm.for_query(query) if query else None,
@@ -60,7 +60,7 @@ def home(request):
 @require_GET
 def growth(request):
     return _section_page(request, "report_growth",
-                         lambda q: sections.growth_section(selectors.channel_growth(query=q), q))
+                         lambda q: sections.growth_section(selectors.channel_growth(query=q, user=request.user), q))
 
 
 @login_required

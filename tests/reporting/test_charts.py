@@ -5,7 +5,7 @@ import pytest
 
 from accounts.roles import Role
 from reporting import charts
-from reporting.figures import fmt_number
+from reporting.figures import fmt_number, fmt_percent
 from tests.reporting.data import PERIOD_PARAMS
 from tests.reporting.pages import parse, table_dict
 
@@ -51,7 +51,31 @@ def test_svg_is_an_accessible_image_without_style_or_script(make):
 def test_nice_scale():
     assert charts.nice_scale(0, 3294) == [0, 1000, 2000, 3000, 4000]
     assert charts.nice_scale(-25, 46) == [-40, -20, 0, 20, 40, 60]
-    assert charts.nice_scale(0, 0) == [0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    assert charts.nice_scale(0, 0) == [0, 1, 2, 3, 4, 5]
+    assert charts.nice_scale(0, 2) == [0, 0.5, 1, 1.5, 2]
+    assert charts.nice_scale(0, 2, min_step=1) == [0, 1, 2]
+
+
+@pytest.mark.parametrize(("values", "fmt", "expected"), [
+    ([0, 0], fmt_number, ["0", "1", "2", "3", "4", "5"]),
+    ([], fmt_number, ["0", "1", "2", "3", "4", "5"]),
+    ([0, 2], fmt_number, ["0", "1", "2"]),
+    ([0, 0], fmt_percent, ["0.0%", "1.0%", "2.0%", "3.0%", "4.0%", "5.0%"]),
+    ([0, 0.4], lambda v: fmt_number(v, 1), ["0.0", "0.1", "0.2", "0.3", "0.4"]),
+])
+def test_axis_labels_are_distinct_and_rise(values, fmt, expected):
+    assert [fmt(t) for t in charts.axis_ticks(values, fmt)] == expected
+
+
+@pytest.mark.parametrize("make", ["bar", "line"])
+def test_a_chart_of_zeros_has_a_sensible_axis(make):
+    kwargs = {"id": "chart-zero", "title": "Posts", "description": "Nothing yet.", "series": [("Posts", [0, 0])],
+              "fmt": fmt_number}
+    chart = (charts.bar_chart(categories=["X", "Facebook"], **kwargs) if make == "bar"
+             else charts.line_chart(labels=["1 May", "2 May"], **kwargs))
+    ticks = [s.text for s in chart.shapes if s.tag == "text" and s.attrs["font-size"] == 11]
+    ticks = [t for t in ticks if t not in ("1 May", "2 May")]
+    assert ticks == ["0", "1", "2", "3", "4", "5"]
 
 
 @pytest.mark.django_db

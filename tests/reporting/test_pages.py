@@ -1,6 +1,6 @@
 """The report pages: GOV.UK, no inline script or style, a fixed number of queries, scoping,
 clear messages for bad filters, and the same figures as the API."""
-from datetime import date
+from datetime import date, datetime, time
 
 import pytest
 
@@ -8,6 +8,7 @@ from accounts.models import Channel
 from accounts.roles import Role
 from monitoring.models import ChannelMetricSnapshot
 from reporting import figures
+from reporting.filters import default_period
 from tests.reporting.data import API_PARAMS, PERIOD_PARAMS, at
 from tests.reporting.pages import assert_clean, parse, table_dict
 
@@ -118,13 +119,39 @@ def test_bad_api_filters_get_a_clear_message(staff, client_for):
     assert client.get("/api/reports/foi/", {"bucket": "year"}).status_code == 400
 
 
-def test_default_period_is_the_last_full_month(staff, client_for):
-    api = client_for(staff[Role.WEB_TEAM]).get("/api/reports/foi/").json()
+def test_default_period_is_the_last_full_quarter_said_on_the_page(staff, client_for, mention_of):
     from django.utils import timezone
 
-    expected = figures.last_full_month(timezone.localdate())
+    today = timezone.localdate()
+    expected = figures.last_full_quarter(today)
+    mention_of(posted_at=timezone.make_aware(datetime.combine(expected.end, time(12))))
+    api = client_for(staff[Role.WEB_TEAM]).get("/api/reports/foi/").json()
     assert api["query"]["period"] == {"start": str(expected.start), "end": str(expected.end), "label": expected.label}
     assert api["query"]["comparison"]["label"] == expected.year_before().label
+    html = client_for(staff[Role.WEB_TEAM]).get("/reports/").content.decode()
+    assert f"Showing the last full quarter, {expected.label}." in html
+
+
+def test_default_period_is_the_latest_with_figures_when_the_last_quarter_is_empty(staff, client_for, mention_of):
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    mention_of(posted_at=timezone.now())
+    html = client_for(staff[Role.WEB_TEAM]).get("/reports/").content.decode()
+    so_far = figures.Period(figures.quarter_of(today).start, today)
+    assert f"the quarter so far, {so_far.label}: the latest period with figures" in html
+    assert f"{so_far.label}, compared with" in html
+
+
+def test_quarters():
+    assert figures.last_full_quarter(date(2016, 5, 18)) == figures.Period(date(2016, 1, 1), date(2016, 3, 31))
+    assert figures.last_full_quarter(date(2016, 1, 1)) == figures.Period(date(2015, 10, 1), date(2015, 12, 31))
+    assert figures.quarter_of(date(2016, 12, 31)) == figures.Period(date(2016, 10, 1), date(2016, 12, 31))
+    earlier = date(2015, 8, 3)
+    period, note = default_period(date(2016, 5, 18), earlier)
+    assert period == figures.Period(date(2015, 7, 1), date(2015, 9, 30))
+    assert "July to September 2015: the latest quarter with figures" in note
+    assert default_period(date(2016, 5, 18), None)[0] == figures.last_full_quarter(date(2016, 5, 18))
 
 
 def test_api_figures_equal_page_figures(staff, client_for, snapshots, triage_data, publishing_data, mention_of):
