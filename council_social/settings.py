@@ -308,6 +308,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "axes": {"level": "WARNING"},
+        # WeasyPrint logs each step and page of the committee paper at INFO; its warnings still show.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
         # At DEBUG these log token requests and responses, and URLs with tokens in their query:
         # never below INFO, whatever LOG_LEVEL says (tests/security/test_secrets.py).
         "requests_oauthlib": {"level": "INFO"},

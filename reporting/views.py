@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from . import sections, selectors, services
+from . import pdf, sections, selectors, services
 from .filters import can_see_reports, report_query_build
 from .forms import CommitteeReportForm, ReportFilterForm
 
@@ -115,7 +115,7 @@ def run_create(request):
 @require_GET
 def run_detail(request, pk):
     run = selectors.report_run_get(user=request.user, pk=pk)
-    return render(request, "reporting/run.html", {"run": run})
+    return render(request, "reporting/run.html", {"run": run, "tagged": pdf.tagged_pdf_available()})
 
 
 @login_required
@@ -125,7 +125,7 @@ def run_status(request, pk):
     run = selectors.report_run_get(user=request.user, pk=pk)
     if not request.htmx:
         return HttpResponseRedirect(run.get_absolute_url())
-    return render(request, "reporting/_run_status.html", {"run": run})
+    return render(request, "reporting/_run_status.html", {"run": run, "tagged": pdf.tagged_pdf_available()})
 
 
 @login_required
