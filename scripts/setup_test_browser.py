@@ -25,26 +25,31 @@ def installed(package: str) -> bool:
     return found.returncode == 0 and "install ok installed" in found.stdout
 
 
+def apt_install(missing: list[str], *, script: str, without: str) -> bool:
+    """Install Debian packages quietly when root with apt-get; else (or if it fails) say what to
+    run and what happens `without` them. True when installed."""
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        print(f"{script}: {', '.join(missing)} not installed and cannot install it here (needs root and apt-get): "
+              f"`sudo apt-get install {' '.join(missing)}`. {without}", file=sys.stderr)
+        return False
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    print(f"{script}: apt-get install {' '.join(missing)}", flush=True)
+    for command in (["apt-get", "update", "-qq"],
+                    ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing]):
+        done = subprocess.run(command, env=env, stdout=subprocess.DEVNULL)
+        if done.returncode != 0:
+            print(f"{script}: `{' '.join(command)}` failed ({done.returncode}). {without}", file=sys.stderr)
+            return False
+    return True
+
+
 def main() -> int:
     missing = [p for p in PACKAGES if (p == "chromium" and chromium() is None) or
                (p != "chromium" and not installed(p))]
     if not missing:
         return 0
-    if shutil.which("apt-get") is None or os.geteuid() != 0:
-        print(f"setup_test_browser: {', '.join(missing)} not installed and cannot install it here "
-              f"(needs root and apt-get): `sudo apt-get install {' '.join(PACKAGES)}`. The browser tests will be "
-              f"skipped (and fail under CI).", file=sys.stderr)
-        return 0
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    print(f"setup_test_browser: apt-get install {' '.join(missing)}", flush=True)
-    for command in (["apt-get", "update", "-q"],
-                    ["apt-get", "install", "-y", "-q", *missing]):
-        done = subprocess.run(command, env=env)
-        if done.returncode != 0:
-            print(f"setup_test_browser: `{' '.join(command)}` failed ({done.returncode}); the browser tests will "
-                  f"be skipped (and fail under CI).", file=sys.stderr)
-            return 0
-    if chromium() is None:
+    if apt_install(missing, script="setup_test_browser",
+                   without="The browser tests will be skipped (and fail under CI).") and chromium() is None:
         print("setup_test_browser: chromium is still not on PATH.", file=sys.stderr)
     return 0
 
