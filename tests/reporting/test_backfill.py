@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from accounts.models import Channel
 from accounts.services import channel_connection_store
@@ -78,3 +79,19 @@ def test_backfill_command_reads_todays_figures_from_the_simulator(channels, sett
     today = stored.last()
     assert today.followers == 3_140 and today.posts is not None
     assert stored.first().followers < today.followers
+
+
+@pytest.mark.django_db
+def test_demo_registry_followers_end_where_the_history_ends(channels, settings, monkeypatch):
+    """The demo's history ends with the platforms' figures; the Channels page shows the same."""
+    from reporting import demo
+
+    settings.USE_SIMULATOR = True
+    corporate = channels["corporate"]
+    Channel.objects.filter(pk=corporate.pk).update(followers=10_597)
+    monkeypatch.setattr(demo, "_simulator_figures", lambda found: {corporate.pk: {"followers": 48_044}})
+    load_demo_metrics()
+    corporate.refresh_from_db()
+    last = ChannelMetricSnapshot.objects.filter(channel=corporate).order_by("date").last()
+    assert corporate.followers == 48_044  # today's figure, where the history (up to yesterday) leads
+    assert last.date == timezone.localdate() - timedelta(days=1) and abs(last.followers - 48_044) < 480
