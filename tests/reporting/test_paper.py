@@ -76,13 +76,15 @@ def _charts(user) -> list:
     return [fig.chart for section in report.sections for fig in section.figures if fig.chart is not None]
 
 
-def test_the_paper_is_tagged_with_its_title_and_language(tagged, staff, snapshots, triage_data, foi_data,
+def test_the_paper_is_tagged_with_its_title_and_language(tagged, staff, client_for, snapshots, triage_data, foi_data,
                                                          publishing_data):
     run = _generate(staff[Role.COMMUNICATIONS_OFFICER])
     reader = _reader(run)
     root = reader.trailer["/Root"]
     assert bool(root["/MarkInfo"]["/Marked"])
     assert "/StructTreeRoot" in root
+    assert "tagged for screen readers (PDF/UA)" in client_for(staff[Role.COMMUNICATIONS_OFFICER]).get(
+        f"/reports/committee/{run.pk}/").content.decode()
     assert root["/Lang"] == "en-GB"
     assert bool(root["/ViewerPreferences"]["/DisplayDocTitle"])
     assert reader.metadata.title == "Social media report: April 2016"
@@ -162,4 +164,4 @@ def test_without_pango_the_paper_is_reportlabs_untagged_one_and_the_page_says_so
     assert "Followers by platform" in reader.pages[2].extract_text() or any(
         "Followers by platform" in p.extract_text() for p in reader.pages)
     html = client_for(staff[Role.WEB_TEAM]).get(f"/reports/committee/{run.pk}/").content.decode()
-    assert "not tagged" in html and "Pango" in html
+    assert "not tagged" in html and "Pango" in html and "PDF/UA" not in html
