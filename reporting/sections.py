@@ -142,7 +142,8 @@ def growth_section(report: GrowthReport, query: ReportQuery) -> Section:
     if activity:
         growths = [g for _, g in activity]
         out.append(figure(
-            id="chart-activity", title="Activity: change on the period compared with", kind="bar",
+            id="chart-activity", title=f"Activity: {query.period.label} compared with {query.comparison.label}",
+            kind="bar",
             row_head="Platform and measure", rows=[name for name, _ in activity],
             series=[("Change (%)", [g.percent for g in growths])], fmt=fmt_signed_percent,
             extra=[(query.comparison.label, [g.before for g in growths], fmt_number),

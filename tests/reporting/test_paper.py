@@ -165,3 +165,10 @@ def test_without_pango_the_paper_is_reportlabs_untagged_one_and_the_page_says_so
         "Followers by platform" in p.extract_text() for p in reader.pages)
     html = client_for(staff[Role.WEB_TEAM]).get(f"/reports/committee/{run.pk}/").content.decode()
     assert "not tagged" in html and "Pango" in html and "PDF/UA" not in html
+
+
+def test_no_heading_ends_half_said(tagged, staff, snapshots, triage_data, foi_data, publishing_data):
+    run = _generate(staff[Role.COMMUNICATIONS_OFFICER])
+    text = " ".join(" ".join(p.extract_text() for p in _reader(run).pages).split())
+    assert "Activity: April 2016 compared with April 2015" in text
+    assert not re.search(r"compared with (Bar chart|Platform)", text)
