@@ -1,9 +1,9 @@
 """/api/reports/…: the figures of the report pages as JSON, from the same filters and selectors.
 
 Every endpoint takes the same query parameters: start and end (ISO dates; both blank for the
-last full month), compare ("year", "previous" or "custom" with compare_start and compare_end),
-service (a slug; service staff get their own service) and, where figures are over time,
-bucket ("day", "week" or "month")."""
+last full quarter, or the latest period with figures), compare ("year", "previous" or "custom"
+with compare_start and compare_end), service (a slug; service staff get their own service) and,
+where figures are over time, bucket ("day", "week" or "month")."""
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
