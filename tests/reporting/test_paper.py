@@ -172,3 +172,22 @@ def test_no_heading_ends_half_said(tagged, staff, snapshots, triage_data, foi_da
     text = " ".join(" ".join(p.extract_text() for p in _reader(run).pages).split())
     assert "Activity: April 2016 compared with April 2015" in text
     assert not re.search(r"compared with (Bar chart|Platform)", text)
+
+
+def test_weasyprint_that_cannot_load_means_no_tagged_paper(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def without_pango(name, *args, **kwargs):
+        if name == "weasyprint":
+            raise OSError("cannot load library 'libpango-1.0-0'")
+        return real_import(name, *args, **kwargs)
+
+    pdf._weasyprint.cache_clear()
+    monkeypatch.setattr(builtins, "__import__", without_pango)
+    try:
+        assert pdf.tagged_pdf_available() is False
+    finally:
+        monkeypatch.undo()
+        pdf._weasyprint.cache_clear()
