@@ -248,6 +248,15 @@ def _release(state_id: int, **fields) -> None:
     PollState.objects.filter(pk=state_id).update(leased_until=None, **fields)
 
 
+def _reconnect_if_lost() -> None:
+    """A fetch can take a while (several requests, each up to the client's timeout), and the
+    database may restart meanwhile, ending this process's connection: the health check Django
+    makes at the start of a task is long past. Check again before writing what the fetch brought,
+    or the body it could not read, so that neither is lost to a connection that is already gone."""
+    if connection.connection is not None and not connection.in_atomic_block and not connection.is_usable():
+        connection.close()  # the next query connects again
+
+
 def poll_run(*, state_id: int, client=None) -> dict:
     """Poll one channel endpoint: fetch pages since the cursor and store each with its cursor.
 
@@ -283,6 +292,7 @@ def poll_run(*, state_id: int, client=None) -> dict:
             try:
                 page = client.fetch(state.endpoint, cursor or None, watch_terms=watch_terms)
             finally:
+                _reconnect_if_lost()
                 if cap is not None:  # settle the reservation: what the request really used
                     budget.spend(cap, client.cap_spent - spent - cost)
             total.add(ingest_page(state=state, page=page, expected_cursor=cursor))
