@@ -481,6 +481,10 @@ class Predictor:
         self.routes = list(meta["routes"])
         self.services = list(meta["services"])
         self.threshold = float(meta["safeguarding_threshold"])
+        # The training words' character n-grams, looked up now rather than on first sight of each.
+        for term in self.features.word_index:
+            if " " not in term:
+                self.features.grams_of(term)
         self.coef = np.ascontiguousarray(model.coef, dtype=np.float64)
         self.intercept = model.intercept.astype(np.float64)
         self._r = len(self.routes)
