@@ -11,6 +11,7 @@ from .models import (
     CannedReply,
     Case,
     CaseEvent,
+    ClassifierVersion,
     FoiRequest,
     MentionRouting,
     Rule,
@@ -153,3 +154,10 @@ class ReplyDraftAdmin(ReadOnlyAdmin):
 class ModerationActionAdmin(ReadOnlyAdmin):
     list_display = ["at", "action", "outcome", "automatic", "reason", "actor_name", "platform", "external_id"]
     list_filter = ["action", "outcome", "automatic"]
+
+@admin.register(ClassifierVersion)
+class ClassifierVersionAdmin(ReadOnlyAdmin):
+    list_display = ["version", "status", "created_at", "trained_by_name", "corpus_items", "council_labels",
+                    "promoted_at"]
+    list_filter = ["status"]
+    exclude = ["params"]  # the model's arrays: bytes, not for reading here
