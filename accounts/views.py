@@ -1,4 +1,5 @@
 import csv
+from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -6,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, services
@@ -139,7 +141,16 @@ def audit_list(request):
 def system_status(request):
     if not request.user.has_role(Role.WEB_TEAM, Role.ADMINISTRATOR):
         raise PermissionDenied
-    return render(request, "accounts/system_status.html", {"heartbeats": Heartbeat.objects.order_by("component")})
+    from council_social import liveness
+
+    late = timezone.now() - timedelta(minutes=5)
+    # Beat records its heartbeat every minute and has the worker record one every 15 s.
+    heartbeats = [(beat, beat.component in ("beat", "worker") and beat.seen_at < late)
+                  for beat in Heartbeat.objects.order_by("component")]
+    return render(request, "accounts/system_status.html", {
+        "heartbeats": heartbeats, "late": [beat.component for beat, is_late in heartbeats if is_late],
+        "supervisor": liveness.supervisor_report(),
+    })
 
 
 @login_required

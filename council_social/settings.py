@@ -225,6 +225,13 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # every few seconds need. A message a worker holds is lost if it dies there (no redelivery
 # without a broker server); the periodic polls and the sweeps send the work again.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 8 if CELERY_BROKER_URL.startswith("filesystem://") else 1
+# The worker's pool. On the filesystem transport Celery cannot use its asynchronous prefork pool,
+# and its plain prefork pool shares one queue lock among the pool processes: a pool process
+# SIGKILLed while holding it leaves every other one, and the worker, waiting for good
+# (benchmarks/pool_kill.py). Threads have no process to lose; a killed worker is restarted whole
+# by run.py. On Redis, prefork replaces a killed pool process and carries on.
+CELERY_WORKER_POOL = env.str("CELERY_WORKER_POOL",
+                             default="threads" if CELERY_BROKER_URL.startswith("filesystem://") else "prefork")
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TIMEZONE = TIME_ZONE
