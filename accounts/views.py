@@ -1,4 +1,3 @@
-import csv
 from datetime import timedelta
 
 from django.contrib import messages
@@ -9,6 +8,8 @@ from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpRespons
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
+
+from council_social import csv_export
 
 from . import selectors, services
 from .audit import audit_for
@@ -105,11 +106,6 @@ def _audit_queryset(request):
     return qs
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @login_required
 def audit_list(request):
     if not request.user.has_role(Role.WEB_TEAM, Role.ADMINISTRATOR):
@@ -117,11 +113,10 @@ def audit_list(request):
     try:
         qs = _audit_queryset(request)
         if request.GET.get("format") == "csv":
-            writer = csv.writer(_Echo())
             rows = ([e.at.isoformat(), e.actor_name, e.action, e.object_type, e.object_id, e.object_repr,
                      e.service.name if e.service else "", e.changes, e.note] for e in qs.iterator(chunk_size=2000))
             header = [["at", "actor", "action", "object_type", "object_id", "object", "service", "changes", "note"]]
-            response = StreamingHttpResponse((writer.writerow(r) for r in [*header, *rows]), content_type="text/csv")
+            response = StreamingHttpResponse(csv_export.stream([*header, *rows]), content_type="text/csv")
             response["Content-Disposition"] = 'attachment; filename="audit.csv"'
             return response
         page = Paginator(qs, 100).get_page(request.GET.get("page"))

@@ -1,4 +1,3 @@
-import csv
 import dataclasses
 from datetime import date, timedelta
 
@@ -19,6 +18,7 @@ from accounts.audit import audit_for
 from accounts.models import Service
 from accounts.roles import Role
 from accounts.selectors import can_see_all_channels
+from council_social import csv_export
 
 from . import alerts, planner, publisher, selectors, services
 from .forms import (
@@ -480,7 +480,7 @@ def alerts_export(request):
     _require_alerts(request.user)
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="alert-subscribers.csv"'
-    writer = csv.writer(response)
+    writer = csv_export.writer(response)
     writer.writerow(["email", "topics", "confirmed_at"])
     writer.writerows(alerts.subscribers_export(actor=request.user))
     return response
