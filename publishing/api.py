@@ -215,6 +215,10 @@ class CampaignViewSet(PublishingRoles, mixins.ListModelMixin, mixins.RetrieveMod
             "service": self.request.query_params.get("service")})
 
     def create(self, request):
+        try:
+            services.campaign_role_check(request.user)  # before the input is read
+        except services.PostRefused as exc:
+            return refusal(exc)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
