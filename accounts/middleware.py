@@ -107,3 +107,20 @@ class JSONDepthMiddleware:
                     return JsonResponse({"detail": message}, status=400)
                 return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """Every answer to someone signed in (a session or an API token), pages and exports alike,
+    is `Cache-Control: no-store`: no browser, proxy or shared computer keeps a copy of personal
+    data. Public pages (sign-in, residents' alerts, static files) may be cached as before."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            response["Cache-Control"] = "no-store, private"
+            response["Pragma"] = "no-cache"
+        return response

@@ -389,7 +389,6 @@ class Drill:
     def configure(self) -> None:
         """An operator with an API token; beat's heartbeat every 2 s (so the drill sees beat working)."""
         from django_celery_beat.models import IntervalSchedule, PeriodicTask
-        from rest_framework.authtoken.models import Token
 
         from accounts.models import User
         from accounts.services import user_set_roles
@@ -398,7 +397,9 @@ class Drill:
 
         user, _ = User.objects.get_or_create(username="drill-ops")
         user_set_roles(actor=None, user=user, roles=["web_team"])
-        self.token = Token.objects.get_or_create(user=user)[0].key
+        from accounts.tokens import api_token_create
+
+        self.token = api_token_create(actor=None, user=user, name="fault drill", scope="read_write")[1]
         every, _ = IntervalSchedule.objects.get_or_create(every=2, period=IntervalSchedule.SECONDS)
         PeriodicTask.objects.filter(name="Scheduler heartbeat").update(interval=every)
         # A YouTube search costs 100 quota units: every 5 s would spend even an extended day's quota

@@ -16,7 +16,20 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def _private(path: Path, mode: int) -> None:
+    """VAR_DIR holds the database, keys, the broker's messages and uploads: only its owner may
+    read it (0700; the SQLite file 0600), whatever the umask, also for a directory made before."""
+    try:
+        if path.exists() and path.stat().st_uid == os.getuid() and path.stat().st_mode & 0o777 != mode:
+            path.chmod(mode)
+    except OSError:
+        pass
+
+
+_private(VAR_DIR, 0o700)
 
 
 def _local_secret(name: str, make) -> str:
@@ -78,6 +91,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -112,6 +126,11 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    _sqlite = Path(DATABASES["default"]["NAME"])
+    if DATABASES["default"]["NAME"] not in ("", ":memory:") and _sqlite.parent.exists():
+        # Created private before SQLite creates it; its -wal and -shm files take the same mode.
+        os.close(os.open(_sqlite, os.O_CREAT | os.O_WRONLY, 0o600))
+        _private(_sqlite, 0o600)
     # Web, worker and beat share the file: wait on locks, write-ahead log, take the
     # write lock at the start of a transaction so concurrent writers queue cleanly.
     DATABASES["default"]["OPTIONS"] = {
@@ -244,7 +263,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.tokens.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "council_social.schema.CouncilAutoSchema",

@@ -371,9 +371,9 @@ def post_cancel(*, actor: User, post: Post, reason: str = "") -> Post:
 CAMPAIGN_FIELDS = ("name", "description", "service", "owner", "start_date", "end_date")
 
 
-def campaign_role_check(actor: User) -> None:
+def campaign_role_check(user: User) -> None:
     """The role first (views call it before reading the input)."""
-    if not actor.has_role(*selectors.CAMPAIGN_ROLES):
+    if not user.has_role(*selectors.CAMPAIGN_ROLES):
         raise PostRefused("Only communications officers, the web team and heads of service plan campaigns.",
                           code="not_allowed")
 
