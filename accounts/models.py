@@ -4,6 +4,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 
+from council_social.validators import validate_web_address
+
 from .fields import EncryptedTextField
 from .roles import Role
 
@@ -87,7 +89,7 @@ class Channel(models.Model):
     platform = models.CharField(max_length=20, choices=Platform.choices)
     handle = models.CharField(max_length=120, help_text="The account's name on the platform, e.g. @DemoCouncil.")
     display_name = models.CharField(max_length=200)
-    url = models.URLField(max_length=500, blank=True)
+    url = models.URLField(max_length=500, blank=True, validators=[validate_web_address])
     purpose = models.TextField(blank=True, help_text="What the council uses this account for.")
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="channels")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.SERVICE)
