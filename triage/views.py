@@ -17,7 +17,7 @@ from accounts import selectors as account_selectors
 from accounts.models import Service
 from council_social.pagination import CappedPaginator
 
-from . import config, forms, matrix, selectors, services
+from . import config, forms, learning, matrix, selectors, services
 from .models import CannedReply, Route, Rule
 
 # New cases shown by one poll of the dashboard (the next poll brings the rest).
@@ -177,7 +177,14 @@ ACTIONS = {
     "private": Action(forms.PrivateChannelForm, lambda r, c, d: services.case_private_channel(
         actor=r.user, case=c, note=d["note"], version=d["version"]), "Recorded."),
     "close": Action(forms.CloseForm, lambda r, c, d: services.case_close(
-        actor=r.user, case=c, note=d["note"], version=d["version"]), "The case is closed."),
+        actor=r.user, case=c, note=d["note"], no_action=d["no_action"], version=d["version"]),
+        "The case is closed."),
+    "reroute": Action(forms.RerouteForm, lambda r, c, d: services.case_reroute(
+        actor=r.user, case=c, route=d["route"], service=d["service"], note=d["note"], version=d["version"]),
+        "The case is moved, and the classifier will learn from it.", lambda r, c: {"current_route": c.route}),
+    "safeguarding": Action(forms.SafeguardingForm, lambda r, c, d: services.case_safeguarding(
+        actor=r.user, case=c, safeguarding=d["safeguarding"], note=d["note"], version=d["version"]),
+        "Recorded, and the classifier will learn from it."),
     "reopen": Action(forms.ReopenForm, lambda r, c, d: services.case_reopen(
         actor=r.user, case=c, note=d["note"], version=d["version"]), "The case is reopened."),
     "foi-validate": Action(forms.FoiValidateForm, lambda r, c, d: services.foi_validate(
@@ -213,6 +220,7 @@ def _render_case(request, case, *, failed: tuple[str, Any] | None = None, status
     warning = config.current().sla_warning
     return render(request, "triage/case_detail.html", {
         "case": case, "routing": routing, "foi": getattr(case, "foi", None),
+        "classified": learning.case_classified(case, routing),
         "reasons": (routing.classification.get("reasons", {}) if routing else {}),
         "guidance": matrix.ROUTE_GUIDANCE.get(case.route, ""),
         "sla_state": selectors.sla_state(case, now, warning),

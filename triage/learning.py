@@ -1,0 +1,238 @@
+"""Learning from the council: its labels (written by the case services), retraining runs on
+the shipped corpus plus those labels, rolling back, and the figures of the Triage quality page.
+
+A retraining is a run, like a committee report: asked for (from the page, or nightly by beat),
+claimed by one worker, its progress saved as it goes; a run left by a worker that died is
+claimed again. The model store (model_store.py) trains, keeps each version with its figures on
+the held-back evaluation and refuses to promote a version that scores worse than the live one."""
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.audit import audit_record
+
+from . import quality
+from .models import Case, Route, RetrainRun, RoutingLabel
+
+log = logging.getLogger(__name__)
+# A run still "running" this long after it started was left by a worker that died.
+RETRAIN_TIME_LIMIT = 900
+CORRECTION_DAYS = 30
+
+
+# --- labels ------------------------------------------------------------------------------------
+
+def latest_labels(qs=None) -> list[RoutingLabel]:
+    """The latest label of each mention (a later decision overrides an earlier one), newest first."""
+    qs = RoutingLabel.objects.all() if qs is None else qs
+    seen, out = set(), []
+    for label in qs.select_related("mention", "service").order_by("-at", "-pk").iterator(chunk_size=2000):
+        if label.mention_id in seen:
+            continue
+        seen.add(label.mention_id)
+        out.append(label)
+    return out
+
+
+def training_items() -> list[dict]:
+    """The council's labels as training items, in the corpus's shape."""
+    return [{"text": label.mention.text, "route": label.route, "service": label.service.slug if label.service else "",
+             "safeguarding": label.safeguarding, "source": f"council:{label.decision}"}
+            for label in latest_labels()]
+
+
+LABEL_CSV_HEADER = ["at", "mention", "case", "text", "route", "service", "safeguarding", "decision", "by",
+                    "model_said_route", "model_said_service", "model_said_safeguarding", "model_version"]
+# A cell a spreadsheet would read as a formula is written as text.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value) -> str:
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(FORMULA_START) else text
+
+
+def rows_csv(header: list[str], rows) -> str:
+    """CSV text of a header and rows, every cell formula-neutralised."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_cell(v) for v in row])
+    return out.getvalue()
+
+
+def labels_csv(*, actor) -> str:
+    """Every label the council has given, as CSV; the export is audited."""
+    labels = RoutingLabel.objects.select_related("mention", "service").order_by("-at", "-pk")
+    rows = [[label.at.isoformat(), label.mention_id, label.case_id or "", label.mention.text, label.route,
+             label.service.slug if label.service else "", "yes" if label.safeguarding else "no", label.decision,
+             label.actor_name, label.predicted_route, label.predicted_service,
+             "" if label.predicted_safeguarding is None else ("yes" if label.predicted_safeguarding else "no"),
+             label.model_version] for label in labels.iterator(chunk_size=2000)]
+    audit_record(actor=actor, action="triage.labels_export", obj=actor, note=f"{len(rows)} labels exported")
+    return rows_csv(LABEL_CSV_HEADER, rows)
+
+
+# --- retraining --------------------------------------------------------------------------------
+
+def _active_runs():
+    return RetrainRun.objects.filter(state__in=[RetrainRun.State.QUEUED, RetrainRun.State.RUNNING])
+
+
+def _stale(run: RetrainRun, now: datetime) -> bool:
+    since = run.started_at or run.created_at
+    return since < now - timedelta(seconds=RETRAIN_TIME_LIMIT)
+
+
+def _queue(run_id: int) -> None:
+    from .tasks import classifier_retrain
+
+    try:
+        classifier_retrain.delay(run_id)
+    except Exception:  # the broker is away: the nightly run or the next request picks it up
+        log.warning("Could not queue triage.classifier_retrain for run %s", run_id, exc_info=True)
+
+
+def retrain_request(*, actor, queue: bool = True) -> RetrainRun:
+    """Ask for a retraining. While one is waiting or running, that one is returned (asking
+    twice trains once); one left by a worker that died is queued again."""
+    now = timezone.now()
+    with transaction.atomic():
+        active = _active_runs().select_for_update().order_by("-created_at").first()
+        if active is not None:
+            if _stale(active, now) and queue:
+                transaction.on_commit(lambda: _queue(active.pk))
+            return active
+        run = RetrainRun.objects.create(requested_by=actor if getattr(actor, "pk", None) else None,
+                                        requested_by_name=str(actor) if actor is not None else "system")
+        audit_record(actor=actor, action="classifier.retrain_request", obj=run)
+        if queue:
+            transaction.on_commit(lambda: _queue(run.pk))
+    return run
+
+
+def _claim(run_id: int, now: datetime) -> bool:
+    """Take a waiting run, or one whose worker died (running for longer than a run may)."""
+    stale = now - timedelta(seconds=RETRAIN_TIME_LIMIT)
+    return bool(RetrainRun.objects.filter(
+        Q(state=RetrainRun.State.QUEUED) | Q(state=RetrainRun.State.RUNNING, started_at__lt=stale), pk=run_id,
+    ).update(state=RetrainRun.State.RUNNING, started_at=now, progress=0, step="Starting", error=""))
+
+
+def _progress(run: RetrainRun, progress: int, step: str) -> None:
+    """Saved at once (outside any transaction), so the page polling the run sees it."""
+    RetrainRun.objects.filter(pk=run.pk).update(progress=progress, step=step)
+
+
+def version_key(version) -> str:
+    """How a run and a label name a model version."""
+    for attr in ("version", "name", "pk"):
+        value = getattr(version, attr, None)
+        if value not in (None, "") and not callable(value):
+            return str(value)
+    return str(version)
+
+
+def retrain_run(*, run_id: int, now: datetime | None = None) -> RetrainRun:
+    """Train on the shipped corpus plus the council's labels, keep the version with its figures,
+    and promote it unless it scores worse on the held-back evaluation than the live one. Does
+    nothing unless the run is waiting (or was left running by a worker that died)."""
+    from . import model_store
+
+    now = now or timezone.now()
+    if not _claim(run_id, now):
+        return RetrainRun.objects.get(pk=run_id)
+    run = RetrainRun.objects.select_related("requested_by").get(pk=run_id)
+    actor = run.requested_by
+    step = "Starting"
+    try:
+        step = "Collecting the council's labels"
+        _progress(run, 10, step)
+        items = training_items()
+        step = f"Training on the corpus and {len(items)} label{'s' if len(items) != 1 else ''} from the council"
+        _progress(run, 25, step)
+        version = model_store.classifier_train(extra_items=items, actor=actor)
+        step = "Comparing with the live model on the held-back evaluation"
+        _progress(run, 80, step)
+        promoted, outcome = _promote(version, actor=actor)
+        with transaction.atomic():
+            RetrainRun.objects.filter(pk=run.pk).update(
+                state=RetrainRun.State.DONE, progress=100, step="Finished", finished_at=timezone.now(),
+                labels_used=len(items), version=version_key(version)[:100], promoted=promoted, outcome=outcome)
+            run.refresh_from_db()
+            audit_record(actor=None, action="classifier.retrain", obj=run, note=outcome[:2000],
+                         changes={"state": [RetrainRun.State.RUNNING, RetrainRun.State.DONE],
+                                  "version": [None, run.version], "promoted": [None, promoted]})
+    except Exception as exc:  # recorded on the run for the people waiting for it, then logged in full
+        log.exception("Retraining %s failed while %s", run.pk, step.lower())
+        with transaction.atomic():
+            RetrainRun.objects.filter(pk=run.pk).update(
+                state=RetrainRun.State.FAILED, finished_at=timezone.now(),
+                error=f"Failed while {step.lower()}: {type(exc).__name__}: {exc}"[:2000])
+            audit_record(actor=None, action="classifier.retrain_fail", obj=run,
+                         changes={"state": [RetrainRun.State.RUNNING, RetrainRun.State.FAILED]})
+    run.refresh_from_db()
+    return run
+
+
+def _promote(version, *, actor) -> tuple[bool, str]:
+    """Promote the version unless the store refuses (it scores worse than the live one)."""
+    from . import model_store
+
+    refused = getattr(model_store, "PromotionRefused", None)
+    try:
+        result = model_store.classifier_promote(version, actor=actor)
+    except Exception as exc:
+        if refused is not None and isinstance(exc, refused) or refused is None and isinstance(exc, ValueError):
+            return False, f"Kept back: {exc}"
+        raise
+    if result is False:
+        return False, "Kept back: it scores worse than the live model on the held-back evaluation."
+    return True, f"Promoted: version {version_key(version)} is live."
+
+
+def retrain_nightly() -> RetrainRun:
+    """Beat's nightly retraining, run in the task that beat queued."""
+    run = retrain_request(actor=None, queue=False)
+    return retrain_run(run_id=run.pk)
+
+
+# --- the quality page --------------------------------------------------------------------------
+
+ROUTES = list(Route.values)
+
+
+def correction_figures(*, now: datetime | None = None, days: int = CORRECTION_DAYS) -> dict:
+    """How the routing did against the council's labels of the last `days` days: per route,
+    service and safeguarding (the latest label of each mention against what the routing said)."""
+    now = now or timezone.now()
+    labels = latest_labels(RoutingLabel.objects.filter(at__gte=now - timedelta(days=days)))
+    routes = [(label.predicted_route, label.route) for label in labels if label.predicted_route]
+    services = [(label.predicted_service or "none", label.service.slug if label.service else "none")
+                for label in labels if label.predicted_route]
+    safeguarding = [(label.predicted_safeguarding, label.safeguarding) for label in labels
+                    if label.predicted_safeguarding is not None]
+    return {"labels": len(labels), "days": days, "route": quality.figures(routes, ROUTES),
+            "service": quality.figures(services), "safeguarding": quality.binary(safeguarding)}
+
+
+def label_counts() -> dict:
+    """How many labels came from the council: in all, mentions labelled, and per decision."""
+    by_decision = dict.fromkeys(RoutingLabel.Decision.values, 0)
+    for decision in RoutingLabel.objects.values_list("decision", flat=True).iterator():
+        by_decision[decision] = by_decision.get(decision, 0) + 1
+    return {"total": sum(by_decision.values()),
+            "mentions": RoutingLabel.objects.values("mention_id").distinct().count(),
+            "by_decision": [(RoutingLabel.Decision(k).label, v) for k, v in by_decision.items()]}
+
+
+def safeguarding_open_count() -> int:
+    return Case.objects.filter(safeguarding=True).exclude(state=Case.State.CLOSED).count()
