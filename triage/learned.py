@@ -1,0 +1,589 @@
+"""The learned text classifier: what kind of mention it is, which service it concerns and
+whether a person may be at risk. Plain Python with numpy, scipy and scikit-learn; no Django.
+
+Interface (other modules rely on these names):
+
+- ``train(items, *, params=None) -> Model``: items are mappings with ``text``, ``route`` (one of
+  ROUTES), ``service`` (a slug, or None/"" for none; the label set is whatever the items use, so a
+  council's own services are learned too) and ``safeguarding`` (bool).
+- ``Predictor(model)``; ``Predictor.predict(texts) -> list[Prediction]``; a Prediction has
+  ``route``, ``route_probabilities`` (dict route -> probability), ``service`` ("" for none),
+  ``service_probabilities`` (dict slug -> probability, "" for none), ``safeguarding`` (bool),
+  ``safeguarding_probability`` and ``confidence`` (the probability of the chosen route).
+- ``Predictor.explain(text, route=None, top=8) -> list[(term, weight)]``: the words and word
+  pairs of the text that weighed most for the route (the chosen one by default), from the
+  linear model's own coefficients (a word's character n-grams count for that word).
+- ``evaluate(predictor, items) -> dict`` and ``scores(items, routes, services, safeguarding)``:
+  accuracy, macro-F1, per-class precision/recall/F1, the confusion matrix, safeguarding recall
+  and precision, service accuracy (see ``scores`` for the shape).
+- ``model_to_bytes(model) -> bytes`` / ``model_from_bytes(data) -> Model``: numpy .npz with
+  ``allow_pickle=False``: arrays and one JSON document, never a pickle.
+- ``held_back(text) -> bool``: the deterministic held-back fifth (a stable hash of the text).
+- ``load_corpus(paths) -> CorpusLoad``: items and the problems found, by file and line.
+
+How it works: each text is lower-cased and split into words; the features are word unigrams
+and bigrams and the character 2–5-grams within each word (so typos, plurals and Welsh
+mutations share most of their features), each block weighted by sub-linear TF-IDF and
+normalised to unit length. Three logistic regressions share the features: route (six
+classes), service (the training items' services and "none") and safeguarding (binary, with
+balanced class weights and a threshold picked on out-of-fold training predictions so that
+recall reaches SAFEGUARDING_RECALL_TARGET). Prediction is one sparse matrix product for all
+three, with each word's character n-grams looked up once and cached.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+ROUTES = ("no_action", "customer_service", "web_team_response", "service_conversation", "comms_escalation", "foi")
+NONE_SERVICE = ""
+SAFEGUARDING_RECALL_TARGET = 0.97  # on out-of-fold training predictions; the goal on new text is 0.95
+FORMAT = 1  # the layout of the stored arrays; bump when it changes
+
+DEFAULT_PARAMS: dict[str, Any] = {
+    "min_df": 2,  # a feature must appear in at least this many training texts
+    "char_min": 2,
+    "char_max": 5,
+    "route_c": 10.0,  # inverse regularisation strength of each logistic regression
+    "service_c": 10.0,
+    "safeguarding_c": 10.0,
+    "char_weight": 1.0,  # the character block's weight against the word block's
+    "folds": 5,  # for the safeguarding threshold
+}
+
+
+# --- the held-back fifth --------------------------------------------------------------------
+
+def _normalised(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).lower().split())
+
+
+def held_back(text: str) -> bool:
+    """Whether an item belongs to the held-back fifth: by a stable hash of its text (case and
+    spacing ignored), never by chance, so the split is the same on every machine and run."""
+    digest = hashlib.sha256(_normalised(text).encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % 5 == 0
+
+
+def split(items: Iterable[Mapping]) -> tuple[list[Mapping], list[Mapping]]:
+    """(training items, held-back items)."""
+    train_items, held = [], []
+    for item in items:
+        (held if held_back(item["text"]) else train_items).append(item)
+    return train_items, held
+
+
+# --- the corpus -----------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class CorpusLoad:
+    items: list[dict]
+    problems: list[str]  # "file:line: what is wrong"; the line is left out
+    files: list[str]
+
+
+def validate_item(obj: Any, *, services: Iterable[str] | None = None) -> list[str]:
+    """What is wrong with one labelled item; empty when usable."""
+    if not isinstance(obj, Mapping):
+        return ["not a JSON object"]
+    errors = []
+    text = obj.get("text")
+    if not isinstance(text, str) or not text.strip():
+        errors.append("'text' must be non-empty text")
+    route = obj.get("route")
+    if route not in ROUTES:
+        errors.append(f"'route' must be one of {', '.join(ROUTES)}, not {route!r}")
+    service = obj.get("service")
+    if service is not None and not isinstance(service, str):
+        errors.append(f"'service' must be a service's slug or null, not {service!r}")
+    elif services is not None and service and service not in set(services):
+        errors.append(f"unknown service {service!r}")
+    sg = obj.get("safeguarding", False)
+    if not isinstance(sg, bool):
+        errors.append(f"'safeguarding' must be true or false, not {sg!r}")
+    elif sg and route == "no_action":
+        errors.append("a safeguarding item cannot be 'no_action'")
+    followers = obj.get("followers")
+    if followers is not None and (isinstance(followers, bool) or not isinstance(followers, int) or followers < 0):
+        errors.append(f"'followers' must be a whole number, 0 or more, not {followers!r}")
+    name = obj.get("name")
+    if name is not None and not isinstance(name, str):
+        errors.append(f"'name' must be text, not {name!r}")
+    return errors
+
+
+def read_items(path: str | Path) -> tuple[list[tuple[int, Any]], list[str]]:
+    """(line or position, decoded object) from a JSON array or JSON Lines file, and the lines
+    that are not JSON."""
+    path = Path(path)
+    raw = path.read_text(encoding="utf-8-sig")
+    if raw.lstrip().startswith("["):
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            return [], [f"{path.name}:{exc.lineno}: not valid JSON ({exc.msg})"]
+        return [(i + 1, obj) for i, obj in enumerate(data)], []
+    found, problems = [], []
+    for number, line in enumerate(raw.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            found.append((number, json.loads(line)))
+        except json.JSONDecodeError as exc:
+            problems.append(f"{path.name}:{number}: not valid JSON ({exc.msg})")
+    return found, problems
+
+
+def load_corpus(paths: Iterable[str | Path], *, services: Iterable[str] | None = None) -> CorpusLoad:
+    """Every usable item of the files (JSON Lines or a JSON array), in order; an item whose text
+    was already seen is a problem too, and only its first occurrence is kept."""
+    items, problems, files, seen = [], [], [], {}
+    known = None if services is None else set(services)
+    for path in sorted(Path(p) for p in paths):
+        files.append(path.name)
+        found, bad = read_items(path)
+        problems += bad
+        for number, obj in found:
+            where = f"{path.name}:{number}"
+            errors = validate_item(obj, services=known)
+            if errors:
+                problems.append(f"{where}: {'; '.join(errors)}")
+                continue
+            key = _normalised(obj["text"])
+            if key in seen:
+                problems.append(f"{where}: the same text as {seen[key]}")
+                continue
+            seen[key] = where
+            items.append({"text": obj["text"], "route": obj["route"], "service": obj.get("service") or None,
+                          "safeguarding": bool(obj.get("safeguarding", False)), "source": obj.get("source", ""),
+                          "followers": obj.get("followers"), "name": obj.get("name") or "", "where": where})
+    return CorpusLoad(items, problems, files)
+
+
+# --- features -----------------------------------------------------------------------------
+
+_WORD = re.compile(r"@\w+|[^\W_]+(?:['’][^\W_]+)*|[?!£%]|[^\w\s]", re.UNICODE)
+_URL = re.compile(r"https?://\S+|www\.\S+")
+
+
+def words_of(text: str) -> list[str]:
+    """The lower-cased words (and ?, !, £, emoji) of a text, as the model sees them."""
+    text = _URL.sub(" httpurl ", unicodedata.normalize("NFC", text).lower())
+    return [w.replace("’", "'") for w in _WORD.findall(text)]
+
+
+def _char_grams(word: str, lo: int, hi: int) -> list[str]:
+    padded = f" {word} "
+    grams = []
+    for n in range(lo, hi + 1):
+        if n > len(padded):
+            break
+        grams += [padded[i:i + n] for i in range(len(padded) - n + 1)]
+    return grams
+
+
+def _word_terms(words: Sequence[str]) -> list[str]:
+    return list(words) + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+
+
+class _Features:
+    """Turns texts into the model's sparse feature matrix (word block, then character block)."""
+
+    def __init__(self, word_vocab: Sequence[str], char_vocab: Sequence[str], word_idf: np.ndarray,
+                 char_idf: np.ndarray, char_min: int, char_max: int, char_weight: float) -> None:
+        self.word_index = {t: i for i, t in enumerate(word_vocab)}
+        offset = len(word_vocab)
+        self.char_index = {t: offset + i for i, t in enumerate(char_vocab)}
+        self.n_word = offset
+        self.size = offset + len(char_vocab)
+        self.idf = np.concatenate([word_idf, char_idf]).astype(np.float64)
+        self.char_min, self.char_max, self.char_weight = char_min, char_max, char_weight
+        self._word_grams: dict[str, tuple[int, ...]] = {}
+
+    def grams_of(self, word: str) -> tuple[int, ...]:
+        found = self._word_grams.get(word)
+        if found is None:
+            index = self.char_index
+            found = tuple(index[g] for g in _char_grams(word, self.char_min, self.char_max) if g in index)
+            if len(self._word_grams) > 200_000:  # hostile input must not grow the cache for ever
+                self._word_grams.clear()
+            self._word_grams[word] = found
+        return found
+
+    def row(self, words: Sequence[str]) -> tuple[dict[int, int], dict[int, int]]:
+        """(word feature -> count, character feature -> count) for one text."""
+        wcounts: dict[int, int] = {}
+        index = self.word_index
+        for term in _word_terms(words):
+            j = index.get(term)
+            if j is not None:
+                wcounts[j] = wcounts.get(j, 0) + 1
+        ccounts: dict[int, int] = {}
+        for word in words:
+            for j in self.grams_of(word):
+                ccounts[j] = ccounts.get(j, 0) + 1
+        return wcounts, ccounts
+
+    def matrix(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        indptr, indices, values = [0], [], []
+        idf, char_weight = self.idf, self.char_weight
+        for text in texts:
+            for counts, weight in zip(self.row(words_of(text)), (1.0, char_weight), strict=True):
+                if not counts:
+                    continue
+                cols = list(counts)
+                vals = [(1.0 + math.log(c)) * idf[j] for j, c in counts.items()]
+                norm = math.sqrt(sum(v * v for v in vals))
+                indices += cols
+                values += [weight * v / norm for v in vals]
+            indptr.append(len(indices))
+        return sparse.csr_matrix((np.asarray(values, dtype=np.float64), np.asarray(indices, dtype=np.int64),
+                                  np.asarray(indptr, dtype=np.int64)), shape=(len(texts), self.size))
+
+
+def _vocabulary(docs: Sequence[Sequence[str]], min_df: int) -> tuple[list[str], np.ndarray]:
+    df: dict[str, int] = {}
+    for terms in docs:
+        for t in set(terms):
+            df[t] = df.get(t, 0) + 1
+    vocab = sorted(t for t, n in df.items() if n >= min_df)
+    n = len(docs)
+    idf = np.array([math.log((1 + n) / (1 + df[t])) + 1.0 for t in vocab], dtype=np.float64)
+    return vocab, idf
+
+
+# --- the model as data ---------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Model:
+    """A trained model: arrays and a JSON-able `meta` (params, labels, threshold, counts)."""
+
+    meta: dict[str, Any]
+    word_vocab: np.ndarray  # str
+    char_vocab: np.ndarray  # str
+    word_idf: np.ndarray
+    char_idf: np.ndarray
+    coef: np.ndarray  # (features, route classes + service classes + 1), float32
+    intercept: np.ndarray  # (route classes + service classes + 1,)
+
+    @property
+    def routes(self) -> list[str]:
+        return list(self.meta["routes"])
+
+    @property
+    def services(self) -> list[str]:
+        return list(self.meta["services"])
+
+
+_ARRAYS = ("word_vocab", "char_vocab", "word_idf", "char_idf", "coef", "intercept")
+
+
+def model_to_bytes(model: Model) -> bytes:
+    """The model as a compressed .npz of plain arrays and one JSON text (no pickled objects)."""
+    buffer = io.BytesIO()
+    arrays = {name: getattr(model, name) for name in _ARRAYS}
+    np.savez_compressed(buffer, meta=np.array(json.dumps(model.meta, sort_keys=True)), **arrays)
+    return buffer.getvalue()
+
+
+def model_from_bytes(data: bytes) -> Model:
+    """Read a model written by model_to_bytes; refuses anything that needs unpickling."""
+    with np.load(io.BytesIO(bytes(data)), allow_pickle=False) as npz:
+        meta = json.loads(str(npz["meta"]))
+        if meta.get("format") != FORMAT:
+            raise ValueError(f"Unknown model format {meta.get('format')!r} (expected {FORMAT}).")
+        arrays = {name: npz[name] for name in _ARRAYS}
+    return Model(meta=meta, **arrays)
+
+
+# --- training ----------------------------------------------------------------------------
+
+def _logistic(c: float, *, balanced: bool = False):
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=c, max_iter=2000, class_weight="balanced" if balanced else None)
+
+
+def _safeguarding_threshold(x, y: np.ndarray, params: Mapping[str, Any]) -> float:
+    """The highest threshold whose out-of-fold recall reaches the target (0.5 without positives)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    positives = int(y.sum())
+    folds = min(int(params["folds"]), positives, len(y) - positives)
+    if folds < 2:
+        return 0.5
+    scores = np.zeros(len(y))
+    for fit_rows, test_rows in StratifiedKFold(folds, shuffle=True, random_state=13).split(np.zeros(len(y)), y):
+        clf = _logistic(params["safeguarding_c"], balanced=True).fit(x[fit_rows], y[fit_rows])
+        scores[test_rows] = clf.predict_proba(x[test_rows])[:, 1]
+    positive_scores = np.sort(scores[y == 1])[::-1]
+    needed = math.ceil(SAFEGUARDING_RECALL_TARGET * len(positive_scores))
+    return float(min(0.5, positive_scores[needed - 1] - 1e-6))
+
+
+def train(items: Iterable[Mapping], *, params: Mapping[str, Any] | None = None) -> Model:
+    """Fit the three classifiers on labelled items (see the module docstring)."""
+    p = {**DEFAULT_PARAMS, **(params or {})}
+    items = list(items)
+    if not items:
+        raise ValueError("No items to train on.")
+    texts = [it["text"] for it in items]
+    docs = [words_of(t) for t in texts]
+    word_vocab, word_idf = _vocabulary([_word_terms(d) for d in docs], p["min_df"])
+    char_vocab, char_idf = _vocabulary(
+        [[g for w in d for g in _char_grams(w, p["char_min"], p["char_max"])] for d in docs], p["min_df"])
+    features = _Features(word_vocab, char_vocab, word_idf, char_idf, p["char_min"], p["char_max"], p["char_weight"])
+    x = features.matrix(texts)
+
+    route_y = np.array([it["route"] for it in items])
+    routes = [r for r in ROUTES if r in set(route_y)]
+    service_y = np.array([it.get("service") or NONE_SERVICE for it in items])
+    services = sorted(set(service_y))
+    sg_y = np.array([1 if it.get("safeguarding") else 0 for it in items])
+
+    coefs, intercepts = [], []
+    for y, labels, c in ((route_y, routes, p["route_c"]), (service_y, services, p["service_c"])):
+        if len(labels) == 1:  # one class: a constant
+            coefs.append(np.zeros((1, x.shape[1])))
+            intercepts.append(np.zeros(1))
+            continue
+        clf = _logistic(c).fit(x, y)
+        order = [list(clf.classes_).index(label) for label in labels]
+        coef, intercept = clf.coef_, clf.intercept_
+        if len(labels) == 2:  # sklearn keeps one row for two classes; softmax over (-z/2, z/2) is the same
+            coef, intercept = np.vstack([-coef / 2, coef / 2]), np.array([-intercept[0] / 2, intercept[0] / 2])
+        coefs.append(coef[order])
+        intercepts.append(intercept[order])
+    if 0 < sg_y.sum() < len(sg_y):
+        clf = _logistic(p["safeguarding_c"], balanced=True).fit(x, sg_y)
+        coefs.append(clf.coef_)
+        intercepts.append(clf.intercept_)
+        threshold = _safeguarding_threshold(x, sg_y, p)
+    else:
+        coefs.append(np.zeros((1, x.shape[1])))
+        intercepts.append(np.array([-10.0 if sg_y.sum() == 0 else 10.0]))
+        threshold = 0.5
+    meta = {
+        "format": FORMAT, "params": p, "routes": routes, "services": services,
+        "safeguarding_threshold": threshold,
+        "trained_on": {"items": len(items), "safeguarding": int(sg_y.sum()),
+                       "routes": {r: int((route_y == r).sum()) for r in routes}},
+    }
+    return Model(meta=meta, word_vocab=np.array(word_vocab, dtype=str), char_vocab=np.array(char_vocab, dtype=str),
+                 word_idf=word_idf.astype(np.float32), char_idf=char_idf.astype(np.float32),
+                 coef=np.vstack(coefs).T.astype(np.float32), intercept=np.concatenate(intercepts).astype(np.float32))
+
+
+# --- predicting -----------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Prediction:
+    route: str
+    route_probabilities: dict[str, float]
+    service: str  # "" for none
+    service_probabilities: dict[str, float]
+    safeguarding: bool
+    safeguarding_probability: float
+    confidence: float  # the probability of the chosen route
+
+    @property
+    def service_probability(self) -> float:
+        return self.service_probabilities.get(self.service, 0.0)
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class Predictor:
+    """A model ready to predict. Build one per model and keep it: it caches word features."""
+
+    def __init__(self, model: Model, *, version: int | None = None) -> None:
+        self.model = model
+        self.version = version
+        meta = model.meta
+        p = meta["params"]
+        self.features = _Features([str(t) for t in model.word_vocab], [str(t) for t in model.char_vocab],
+                                  model.word_idf, model.char_idf, p["char_min"], p["char_max"], p["char_weight"])
+        self.routes = list(meta["routes"])
+        self.services = list(meta["services"])
+        self.threshold = float(meta["safeguarding_threshold"])
+        self.coef = np.ascontiguousarray(model.coef, dtype=np.float64)
+        self.intercept = model.intercept.astype(np.float64)
+        self._r = len(self.routes)
+        self._s = len(self.services)
+
+    def scores(self, texts: Sequence[str]) -> np.ndarray:
+        x = self.features.matrix(texts)
+        return np.asarray(x @ self.coef) + self.intercept
+
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        if not texts:
+            return []
+        z = self.scores(texts)
+        r, s = self._r, self._s
+        route_p = _softmax(z[:, :r])
+        service_p = _softmax(z[:, r:r + s])
+        sg_p = 1.0 / (1.0 + np.exp(-z[:, r + s]))
+        routes, services, threshold = self.routes, self.services, self.threshold
+        out = []
+        for i in range(len(texts)):
+            rp, sp = route_p[i].tolist(), service_p[i].tolist()
+            best = max(range(r), key=rp.__getitem__)
+            sbest = max(range(s), key=sp.__getitem__)
+            probability = float(sg_p[i])
+            out.append(Prediction(
+                route=routes[best], route_probabilities=dict(zip(routes, rp, strict=True)),
+                service=services[sbest], service_probabilities=dict(zip(services, sp, strict=True)),
+                safeguarding=probability >= threshold, safeguarding_probability=probability, confidence=rp[best]))
+        return out
+
+    def explain(self, text: str, route: str | None = None, top: int = 8) -> list[tuple[str, float]]:
+        """The words (and word pairs) of `text` that weighed most towards `route` (the
+        predicted route when None): each feature's value times its coefficient for the route,
+        less its average over the routes; a word's character n-grams are credited to it."""
+        if route is None:
+            route = self.predict([text])[0].route
+        if route not in self.routes:
+            return []
+        k = self.routes.index(route)
+        route_coef = self.coef[:, :self._r]
+        weight = route_coef[:, k] - route_coef.mean(axis=1)
+        words = words_of(text)
+        x = self.features.matrix([text])
+        value = dict(zip(x.indices.tolist(), x.data.tolist(), strict=True))
+        contribution: dict[str, float] = {}
+        index = self.features.word_index
+        for term in dict.fromkeys(_word_terms(words)):
+            j = index.get(term)
+            if j is not None:
+                contribution[term] = contribution.get(term, 0.0) + value[j] * weight[j]
+        # A character n-gram found in several words is shared between them.
+        owners: dict[int, list[str]] = {}
+        for word in dict.fromkeys(words):
+            for j in set(self.features.grams_of(word)):
+                owners.setdefault(j, []).append(word)
+        for j, found_in in owners.items():
+            share = value[j] * weight[j] / len(found_in)
+            for word in found_in:
+                contribution[word] = contribution.get(word, 0.0) + share
+        ranked = sorted(((t, w) for t, w in contribution.items() if w > 0 and any(ch.isalnum() for ch in t)),
+                        key=lambda tw: -tw[1])
+        return [(t, round(float(w), 4)) for t, w in ranked[:top]]
+
+
+# --- evaluating ---------------------------------------------------------------------------
+
+def _per_class(truth: Sequence[str], predicted: Sequence[str], labels: Sequence[str]) -> dict[str, dict]:
+    out = {}
+    for label in labels:
+        tp = sum(1 for t, p in zip(truth, predicted, strict=True) if t == label and p == label)
+        fp = sum(1 for t, p in zip(truth, predicted, strict=True) if t != label and p == label)
+        fn = sum(1 for t, p in zip(truth, predicted, strict=True) if t == label and p != label)
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        out[label] = {"precision": precision, "recall": recall, "f1": f1, "support": tp + fn, "predicted": tp + fp}
+    return out
+
+
+def scores(items: Sequence[Mapping], routes: Sequence[str], services: Sequence[str] | None = None,
+           safeguarding: Sequence[bool] | None = None) -> dict[str, Any]:
+    """Figures for predictions (`routes`, `services`, `safeguarding`, one per item) against the
+    items' labels:
+
+    {"items": n, "route": {"accuracy", "macro_f1", "per_class": {route: {precision, recall, f1,
+    support, predicted}}, "labels": [...], "confusion": rows = labelled, columns = predicted},
+    "service": {"accuracy", "per_class"} or None, "safeguarding": {"recall", "precision", "f1",
+    "support", "flagged"} or None}. Macro-F1 averages the routes that occur in the labels or
+    the predictions."""
+    truth = [it["route"] for it in items]
+    n = len(truth)
+    labels = [r for r in ROUTES if r in set(truth) | set(routes)]
+    per_class = _per_class(truth, routes, labels)
+    position = {label: i for i, label in enumerate(labels)}
+    confusion = [[0] * len(labels) for _ in labels]
+    for t, p in zip(truth, routes, strict=True):
+        confusion[position[t]][position[p]] += 1
+    result: dict[str, Any] = {
+        "items": n,
+        "route": {"accuracy": sum(t == p for t, p in zip(truth, routes, strict=True)) / n if n else 0.0,
+                  "macro_f1": sum(c["f1"] for c in per_class.values()) / len(per_class) if per_class else 0.0,
+                  "per_class": per_class, "labels": labels, "confusion": confusion},
+        "service": None, "safeguarding": None,
+    }
+    if services is not None:
+        service_truth = [it.get("service") or NONE_SERVICE for it in items]
+        given = [s or NONE_SERVICE for s in services]
+        service_labels = sorted(set(service_truth) | set(given))
+        result["service"] = {
+            "accuracy": sum(t == p for t, p in zip(service_truth, given, strict=True)) / n if n else 0.0,
+            "per_class": _per_class(service_truth, given, service_labels)}
+    if safeguarding is not None:
+        sg_truth = [bool(it.get("safeguarding")) for it in items]
+        tp = sum(1 for t, p in zip(sg_truth, safeguarding, strict=True) if t and p)
+        support, flagged = sum(sg_truth), sum(bool(p) for p in safeguarding)
+        precision = tp / flagged if flagged else 0.0
+        recall = tp / support if support else 0.0
+        result["safeguarding"] = {
+            "recall": recall, "precision": precision,
+            "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
+            "support": support, "flagged": flagged, "found": tp}
+    return result
+
+
+def evaluate(predictor: Predictor, items: Sequence[Mapping]) -> dict[str, Any]:
+    """The model's own figures on labelled items (text alone, no matrix): see scores()."""
+    items = list(items)
+    predictions = predictor.predict([it["text"] for it in items])
+    return scores(items, [p.route for p in predictions], [p.service for p in predictions],
+                  [p.safeguarding for p in predictions])
+
+
+def summary(figures: Mapping[str, Any]) -> dict[str, float | None]:
+    """The headline figures of scores(): route accuracy, macro-F1, safeguarding recall and
+    precision, service accuracy (None where not measured)."""
+    sg, service = figures.get("safeguarding"), figures.get("service")
+    return {"accuracy": figures["route"]["accuracy"], "macro_f1": figures["route"]["macro_f1"],
+            "safeguarding_recall": sg["recall"] if sg and sg["support"] else None,
+            "safeguarding_precision": sg["precision"] if sg and sg["flagged"] else None,
+            "service_accuracy": service["accuracy"] if service else None}
+
+
+def format_report(figures: Mapping[str, Any]) -> str:
+    """scores() as plain text for a terminal."""
+    route = figures["route"]
+    lines = [f"Items: {figures['items']}",
+             f"Route accuracy: {route['accuracy']:.3f}",
+             f"Route macro-F1: {route['macro_f1']:.3f}"]
+    sg = figures.get("safeguarding")
+    if sg is not None:
+        lines.append(f"Safeguarding recall: {sg['recall']:.3f} ({sg['found']} of {sg['support']})")
+        lines.append(f"Safeguarding precision: {sg['precision']:.3f} ({sg['found']} of {sg['flagged']} flagged)")
+    service = figures.get("service")
+    if service is not None:
+        lines.append(f"Service accuracy: {service['accuracy']:.3f}")
+    lines += ["", f"{'route':<22} {'precision':>9} {'recall':>7} {'F1':>6} {'support':>8}"]
+    for label, c in route["per_class"].items():
+        lines.append(f"{label:<22} {c['precision']:>9.3f} {c['recall']:>7.3f} {c['f1']:>6.3f} {c['support']:>8}")
+    labels = route["labels"]
+    short = {r: "".join(w[0] for w in r.split("_")).upper() for r in labels}
+    lines += ["", "Confusion matrix (rows: labelled route, columns: routed to)",
+              f"{'':<22} " + " ".join(f"{short[r]:>5}" for r in labels)]
+    for label, row in zip(labels, route["confusion"], strict=True):
+        lines.append(f"{label:<22} " + " ".join(f"{v:>5}" for v in row))
+    lines.append("  " + ", ".join(f"{short[r]} = {r}" for r in labels))
+    return "\n".join(lines)
