@@ -269,3 +269,12 @@ class RuleForm(forms.ModelForm):
     def service_fields(self) -> dict:
         return {k: self.cleaned_data[k] for k in ("name", "order", "enabled", "route", "priority", "conditions",
                                                   "sla", "notify", "description")}
+
+
+class RollbackForm(forms.Form):
+    version = forms.ModelChoiceField(queryset=None, to_field_name="version", label="Version",
+                                     error_messages={"required": "Choose a version to go back to"})
+
+    def __init__(self, *args, versions=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["version"].queryset = versions

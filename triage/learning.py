@@ -13,18 +13,40 @@ import logging
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.audit import audit_record
 
-from . import quality
-from .models import Case, Route, RetrainRun, RoutingLabel
+from . import learned
+from .models import Case, MentionRouting, RetrainRun, Route, RoutingLabel
 
 log = logging.getLogger(__name__)
 # A run still "running" this long after it started was left by a worker that died.
 RETRAIN_TIME_LIMIT = 900
 CORRECTION_DAYS = 30
+
+
+def routing_said(routing: MentionRouting | None) -> dict:
+    """What the classification kept on a routing said: the route (the learned model's reading
+    where a model routed it, else the route the matrix chose), service, safeguarding, the model's
+    confidence, each route's probability and the model version."""
+    if routing is None:
+        return {"route": "", "service": "", "safeguarding": False, "confidence": None, "probabilities": {},
+                "safeguarding_probability": None, "version": ""}
+    c = routing.classification or {}
+    model = c.get("model") if isinstance(c.get("model"), dict) else {}
+    signals = c.get("signals") if isinstance(c.get("signals"), dict) else {}
+    service = c.get("service") if "service" in c else (routing.service.slug if routing.service_id else "")
+    return {
+        "route": str(model.get("intent") or routing.route or ""),
+        "service": str(service or ""),
+        "safeguarding": bool(signals.get("safeguarding")),
+        "confidence": model.get("confidence"),
+        "probabilities": model.get("route_probabilities") or {},
+        "safeguarding_probability": model.get("safeguarding_probability"),
+        "version": "" if model.get("version") is None else str(model.get("version")),
+    }
 
 
 # --- labels ------------------------------------------------------------------------------------
@@ -207,32 +229,93 @@ def retrain_nightly() -> RetrainRun:
 
 # --- the quality page --------------------------------------------------------------------------
 
-ROUTES = list(Route.values)
-
-
 def correction_figures(*, now: datetime | None = None, days: int = CORRECTION_DAYS) -> dict:
-    """How the routing did against the council's labels of the last `days` days: per route,
-    service and safeguarding (the latest label of each mention against what the routing said)."""
+    """How the routing did against the council's labels of the last `days` days (the latest
+    label of each mention against what the model had said when it routed it), in the shape of
+    learned.scores: per route, service and safeguarding. None when there are no such labels."""
     now = now or timezone.now()
-    labels = latest_labels(RoutingLabel.objects.filter(at__gte=now - timedelta(days=days)))
-    routes = [(label.predicted_route, label.route) for label in labels if label.predicted_route]
-    services = [(label.predicted_service or "none", label.service.slug if label.service else "none")
-                for label in labels if label.predicted_route]
-    safeguarding = [(label.predicted_safeguarding, label.safeguarding) for label in labels
-                    if label.predicted_safeguarding is not None]
-    return {"labels": len(labels), "days": days, "route": quality.figures(routes, ROUTES),
-            "service": quality.figures(services), "safeguarding": quality.binary(safeguarding)}
+    labels = [label for label in latest_labels(RoutingLabel.objects.filter(at__gte=now - timedelta(days=days)))
+              if label.predicted_route in learned.ROUTES]
+    if not labels:
+        return None
+    items = [{"route": label.route, "service": label.service.slug if label.service else learned.NONE_SERVICE,
+              "safeguarding": label.safeguarding} for label in labels]
+    return learned.scores(items, [label.predicted_route for label in labels],
+                          [label.predicted_service for label in labels],
+                          [bool(label.predicted_safeguarding) for label in labels])
 
 
 def label_counts() -> dict:
     """How many labels came from the council: in all, mentions labelled, and per decision."""
     by_decision = dict.fromkeys(RoutingLabel.Decision.values, 0)
-    for decision in RoutingLabel.objects.values_list("decision", flat=True).iterator():
-        by_decision[decision] = by_decision.get(decision, 0) + 1
+    for decision, n in RoutingLabel.objects.order_by().values_list("decision").annotate(n=Count("pk")):
+        by_decision[decision] = n
     return {"total": sum(by_decision.values()),
-            "mentions": RoutingLabel.objects.values("mention_id").distinct().count(),
+            "mentions": RoutingLabel.objects.order_by().values("mention_id").distinct().count(),
             "by_decision": [(RoutingLabel.Decision(k).label, v) for k, v in by_decision.items()]}
+
+
+def _live_predictor():
+    """The live model's predictor, or None when there is none (or it cannot be read)."""
+    try:
+        from . import model_store
+
+        return model_store.live_predictor()
+    except Exception:  # no model yet, or a stored one that cannot be read: the page says so
+        log.warning("No live classifier for the case page", exc_info=True)
+        return None
+
+
+def case_classified(case: Case, routing: MentionRouting | None) -> dict:
+    """"How the mention was classified": the model's probability for each route (as kept on the
+    routing; worked out again only for mentions routed before the model kept them), the words
+    that weighed most towards the route it chose (the live model's own weights), and the rule
+    that fired."""
+    said = routing_said(routing)
+    probabilities = said["probabilities"]
+    predictor = _live_predictor()
+    text = case.mention.text
+    chosen = said["route"] if probabilities else None
+    version = said["version"]
+    if predictor is not None and not probabilities:
+        prediction = predictor.predict([text])[0]
+        probabilities, chosen = prediction.route_probabilities, prediction.route
+        version = getattr(predictor, "version", None)
+    words = predictor.explain(text, route=chosen, top=8) if predictor is not None and chosen else []
+    labels = dict(Route.choices)
+    rows = sorted(((labels.get(r, r), float(p)) for r, p in probabilities.items()), key=lambda rp: -rp[1])
+    return {
+        "available": bool(rows),
+        "routes": [{"label": label, "percent": round(100 * p)} for label, p in rows],
+        "chosen": labels.get(chosen, chosen or ""),
+        "words": [{"term": t, "weight": w} for t, w in words],
+        "version": version,
+        "live_version": getattr(predictor, "version", None) if predictor is not None else None,
+        "safeguarding": said["safeguarding"],
+        "safeguarding_probability": said["safeguarding_probability"],
+        "rule": routing.rule_name if routing else case.rule_name,
+        "explanation": routing.explanation if routing else case.explanation,
+    }
 
 
 def safeguarding_open_count() -> int:
     return Case.objects.filter(safeguarding=True).exclude(state=Case.State.CLOSED).count()
+
+
+def classifier_rollback(*, actor, version):
+    """Make an earlier version live again (the model store audits it); the next mention is
+    classified by it."""
+    from . import model_store
+
+    return model_store.classifier_rollback(version, actor=actor)
+
+
+def for_page(figs: dict | None) -> dict | None:
+    """Figures in learned.scores' shape with the confusion matrix as rows for a table."""
+    if not figs or not figs.get("route"):
+        return None
+    route = dict(figs["route"])
+    labels = route.get("labels") or []
+    route["rows"] = [{"name": name, "cells": [{"n": n, "right": i == j} for j, n in enumerate(row)]}
+                     for i, (name, row) in enumerate(zip(labels, route.get("confusion") or [], strict=False))]
+    return {**figs, "route": route}

@@ -414,3 +414,25 @@ def rule_preview(*, proposed: matrix.Rule, replaces: str | None = None, limit: i
         changed=changed[:examples], changed_total=len(changed),
     )
 
+
+
+# --- the learned classifier ----------------------------------------------------------------
+
+def classifier_live():
+    """The live classifier version, or None."""
+    from .models import ClassifierVersion
+
+    return ClassifierVersion.objects.filter(status=ClassifierVersion.Status.LIVE).defer("params").first()
+
+
+def classifier_versions():
+    """Every classifier version, newest first, without its parameters."""
+    from .models import ClassifierVersion
+
+    return ClassifierVersion.objects.defer("params").order_by("-version")
+
+
+def retrain_latest():
+    from .models import RetrainRun
+
+    return RetrainRun.objects.order_by("-created_at", "-pk").first()

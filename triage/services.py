@@ -23,7 +23,7 @@ from monitoring import bulk
 from monitoring.models import Mention
 from platforms.base import PlatformError
 
-from . import classify, clock, config, matrix, selectors
+from . import classify, clock, config, learning, matrix, selectors
 from .models import (
     CannedReply,
     Case,
@@ -199,32 +199,7 @@ def _classification_json(c: classify.Classification) -> dict:
                     "foi": c.foi, "foi_valid": c.foi_valid, "abusive": c.abusive,
                     "thread_growth": c.thread_growth},
         "reasons": dict(c.reasons),
-        **_learned_json(c),
     }
-
-
-def _learned_json(c: classify.Classification) -> dict:
-    """What the learned model said, kept on the routing so that the API and the case page need
-    no model call: safeguarding, the probability of the route it chose (confidence), each
-    route's probability, and the model's own route, service and version."""
-    out: dict = {"safeguarding": bool(getattr(c, "safeguarding", False))}
-    confidence = getattr(c, "confidence", None)
-    if confidence is not None:
-        out["confidence"] = round(float(confidence), 4)
-    model = {}
-    for key in ("route", "service", "version"):
-        value = getattr(c, f"model_{key}", None)
-        if value not in (None, ""):
-            model[key] = str(value)
-    probabilities = getattr(c, "route_probabilities", None)
-    if probabilities:
-        model["route_probabilities"] = {str(k): round(float(v), 4) for k, v in dict(probabilities).items()}
-    safeguarding_probability = getattr(c, "safeguarding_probability", None)
-    if safeguarding_probability is not None:
-        model["safeguarding_probability"] = round(float(safeguarding_probability), 4)
-    if model:
-        out["model"] = model
-    return out
 
 
 def _safeguarding(c: classify.Classification) -> bool:
@@ -492,29 +467,19 @@ def _record(case: Case, *, actor, kind: str, changes: dict, now: datetime, text:
 _UNSET = object()
 
 
-def _model_said(classification: dict) -> dict:
-    """The learned model's own guess kept on a routing ({} when no model routed it)."""
-    model = classification.get("model")
-    return model if isinstance(model, dict) else {}
-
-
 def _label(case: Case, *, actor, decision: str, now: datetime, route: str | None = None, service=_UNSET,
            safeguarding: bool | None = None) -> RoutingLabel:
     """Keep a staff decision about where the case's mention belonged, beside what the routing
     had said: the label retraining learns from. Call inside the decision's transaction."""
     routing = (MentionRouting.objects.filter(mention_id=case.mention_id).select_related("service")
                .only("route", "classification", "service__slug").first())
-    said = routing.classification if routing else {}
-    model = _model_said(said)
-    predicted_service = model.get("service") or (routing.service.slug if routing and routing.service else "")
+    said = learning.routing_said(routing)
     return RoutingLabel.objects.create(
         mention_id=case.mention_id, case=case, route=route or case.route,
         service_id=case.service_id if service is _UNSET else getattr(service, "pk", None),
         safeguarding=case.safeguarding if safeguarding is None else safeguarding, decision=decision,
-        predicted_route=str(model.get("route") or (routing.route if routing else ""))[:30],
-        predicted_service=str(predicted_service or "")[:100],
-        predicted_safeguarding=bool(said.get("safeguarding")) if routing else None,
-        model_version=str(model.get("version") or "")[:100],
+        predicted_route=said["route"][:30], predicted_service=said["service"][:100],
+        predicted_safeguarding=said["safeguarding"] if routing else None, model_version=said["version"][:100],
         actor=actor if getattr(actor, "pk", None) else None, actor_name=_name(actor), at=now)
 
 
@@ -628,6 +593,7 @@ def case_reroute(*, actor, case: Case, route: str, service: Service | None = Non
     changes = _set(case, **values)
     decision = RoutingLabel.Decision.REROUTED
     foi = FoiRequest.objects.filter(case=case).first()
+    foi_change = None
     if route == Route.FOI and was != Route.FOI:
         decision = RoutingLabel.Decision.FOI_MARKED
         if foi is None:
@@ -636,18 +602,18 @@ def case_reroute(*, actor, case: Case, route: str, service: Service | None = Non
                 Mention.objects.select_related("author", "channel", "channel__service").get(pk=mention.pk)),
                 config.current().classifier)
             _new_foi(case, mention, c, now).save()
-            changes["foi"] = [None, "opened"]
+            foi_change = "An FOI register entry is opened."
     elif was == Route.FOI and route != Route.FOI:
         decision = RoutingLabel.Decision.FOI_UNMARKED
         if foi is not None and foi.responded_at is None:
             foi.delete()
-            changes["foi"] = ["opened", None]
+            foi_change = "Its unanswered FOI register entry is removed."
     moved = f"Moved from {Route(was).label} to {Route(route).label}"
     if service is not None:
         moved += f", {service}"
     _record(case, actor=actor, kind=Kind.CORRECTED, changes=changes, now=now,
-            text=f"{moved}. {note.strip()}".strip(),
-            data={"from": was, "to": route, "service": service.slug if service else None})
+            text=" ".join(filter(None, [f"{moved}.", foi_change, note.strip()])),
+            data={"from": was, "to": route, "service": service.slug if service else None, "foi": foi_change})
     _label(case, actor=actor, decision=decision, now=now)
     if route != Route.NO_ACTION:
         _tell(_group_by_role([(case, (ROUTE_TEAM[route],))]), subject=f"Moved to {Route(route).label}")
