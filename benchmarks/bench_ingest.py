@@ -198,7 +198,7 @@ def run_naive(pages, limit: int) -> int:
                 likes=item.likes, replies=item.replies, reshares=item.reshares, raw_payload=raw)
             mention = Mention.objects.select_related("author", "channel", "channel__service").get(pk=mention.pk)
             m = selectors.mention_input(mention)
-            c = classify.classify(m, cfg.classifier)
+            c = classify.classify(m, cfg.classifier, cfg.predictor)
             d = matrix.evaluate(cfg.matrix, c, m)
             service = Service.objects.filter(slug=c.service).first() if c.service else None
             case = services._new_case(mention, d, cfg, services._received(mention), service.pk if service else None)

@@ -55,11 +55,13 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "min_df": 2,  # a feature must appear in at least this many training texts
     "char_min": 2,
     "char_max": 5,
-    "route_c": 10.0,  # inverse regularisation strength of each logistic regression
-    "service_c": 10.0,
-    "safeguarding_c": 10.0,
+    "route_c": 0.3,  # inverse regularisation strength of each linear SVM
+    "route_balanced": False,
+    "service_c": 0.3,
+    "service_balanced": True,
+    "safeguarding_c": 0.3,
     "char_weight": 1.0,  # the character block's weight against the word block's
-    "folds": 5,  # for the safeguarding threshold
+    "folds": 5,  # out-of-fold scores calibrate the probabilities and the safeguarding threshold
 }
 
 
@@ -309,27 +311,95 @@ def model_from_bytes(data: bytes) -> Model:
 
 # --- training ----------------------------------------------------------------------------
 
-def _logistic(c: float, *, balanced: bool = False):
-    from sklearn.linear_model import LogisticRegression
+def _svm(c: float, balanced: bool):
+    from sklearn.svm import LinearSVC
 
-    return LogisticRegression(C=c, max_iter=2000, class_weight="balanced" if balanced else None)
+    return LinearSVC(C=c, class_weight="balanced" if balanced else None, max_iter=5000)
 
 
-def _safeguarding_threshold(x, y: np.ndarray, params: Mapping[str, Any]) -> float:
-    """The highest threshold whose out-of-fold recall reaches the target (0.5 without positives)."""
+def _rows(clf, labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(coef, intercept) with one row per label, in the order of `labels`."""
+    coef, intercept = clf.coef_, clf.intercept_
+    if coef.shape[0] == 1:  # two classes: one score for the second; (-z/2, z/2) ranks the same
+        coef, intercept = np.vstack([-coef / 2, coef / 2]), np.array([-intercept[0] / 2, intercept[0] / 2])
+    order = [list(clf.classes_).index(label) for label in labels]
+    return coef[order], intercept[order]
+
+
+def _folds(y: np.ndarray, wanted: int):
     from sklearn.model_selection import StratifiedKFold
 
-    positives = int(y.sum())
-    folds = min(int(params["folds"]), positives, len(y) - positives)
+    smallest = min(np.unique(y, return_counts=True)[1])
+    folds = min(wanted, int(smallest))
     if folds < 2:
-        return 0.5
-    scores = np.zeros(len(y))
-    for fit_rows, test_rows in StratifiedKFold(folds, shuffle=True, random_state=13).split(np.zeros(len(y)), y):
-        clf = _logistic(params["safeguarding_c"], balanced=True).fit(x[fit_rows], y[fit_rows])
-        scores[test_rows] = clf.predict_proba(x[test_rows])[:, 1]
-    positive_scores = np.sort(scores[y == 1])[::-1]
-    needed = math.ceil(SAFEGUARDING_RECALL_TARGET * len(positive_scores))
-    return float(min(0.5, positive_scores[needed - 1] - 1e-6))
+        return []
+    return list(StratifiedKFold(folds, shuffle=True, random_state=13).split(np.zeros(len(y)), y))
+
+
+def _out_of_fold(x, y: np.ndarray, labels: Sequence[str], c: float, balanced: bool, folds) -> np.ndarray | None:
+    """Each item's scores from a model that did not see it (None when there are too few items)."""
+    if not folds:
+        return None
+    scores = np.zeros((len(y), len(labels)))
+    for fit_rows, test_rows in folds:
+        present = [label for label in labels if label in set(y[fit_rows])]
+        if len(present) < 2:
+            return None
+        coef, intercept = _rows(_svm(c, balanced).fit(x[fit_rows], y[fit_rows]), present)
+        found = np.full((len(test_rows), len(labels)), -1e3)
+        found[:, [labels.index(label) for label in present]] = np.asarray(x[test_rows] @ coef.T) + intercept
+        scores[test_rows] = found
+    return scores
+
+
+def _temperature(scores: np.ndarray | None, y: np.ndarray, labels: Sequence[str]) -> float:
+    """The temperature that makes softmax(scores / T) the best-calibrated probabilities (log loss)."""
+    if scores is None:
+        return 1.0
+    target = np.array([labels.index(v) for v in y])
+    best, best_loss = 1.0, math.inf
+    for t in np.geomspace(0.02, 5.0, 80):
+        z = scores / t
+        z = z - z.max(axis=1, keepdims=True)
+        loss = float(np.mean(np.log(np.exp(z).sum(axis=1)) - z[np.arange(len(y)), target]))
+        if loss < best_loss:
+            best, best_loss = float(t), loss
+    return best
+
+
+def _head(x, y: np.ndarray, labels: list[str], c: float, balanced: bool, folds: int
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """A linear SVM per label, scaled so that the softmax of its scores gives calibrated
+    probabilities; also the out-of-fold scores (scaled alike), None when too few items."""
+    if len(labels) == 1:
+        return np.zeros((1, x.shape[1])), np.zeros(1), None
+    oof = _out_of_fold(x, y, labels, c, balanced, _folds(y, folds))
+    t = _temperature(oof, y, labels)
+    coef, intercept = _rows(_svm(c, balanced).fit(x, y), labels)
+    return coef / t, intercept / t, None if oof is None else oof / t
+
+
+def _safeguarding(x, y: np.ndarray, p: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, float]:
+    """(coef row, intercept, threshold): a sigmoid of a linear SVM's score fitted on out-of-fold
+    scores (Platt), and the highest threshold whose out-of-fold recall reaches the target."""
+    if not 0 < y.sum() < len(y):
+        return np.zeros((1, x.shape[1])), np.array([-10.0 if y.sum() == 0 else 10.0]), 0.5
+    labels = ["0", "1"]
+    coef, intercept, oof = _head(x, y.astype(str), labels, p["safeguarding_c"], True, p["folds"])
+    # Softmax over (-z/2, z/2) is a sigmoid of z: one row, the difference.
+    row, bias = coef[1] - coef[0], intercept[1] - intercept[0]
+    if oof is None:
+        return row[None, :], np.array([bias]), 0.5
+    z = oof[:, 1] - oof[:, 0]
+    from sklearn.linear_model import LogisticRegression
+
+    platt = LogisticRegression(C=1e4).fit(z[:, None], y)
+    a, b = float(platt.coef_[0, 0]), float(platt.intercept_[0])
+    probability = 1.0 / (1.0 + np.exp(-(a * z + b)))
+    positives = np.sort(probability[y == 1])[::-1]
+    needed = math.ceil(SAFEGUARDING_RECALL_TARGET * len(positives))
+    threshold = float(min(0.5, positives[needed - 1] - 1e-6))
+    return (a * row)[None, :], np.array([a * bias + b]), max(threshold, 1e-4)
 
 
 def train(items: Iterable[Mapping], *, params: Mapping[str, Any] | None = None) -> Model:
@@ -352,28 +422,10 @@ def train(items: Iterable[Mapping], *, params: Mapping[str, Any] | None = None) 
     services = sorted(set(service_y))
     sg_y = np.array([1 if it.get("safeguarding") else 0 for it in items])
 
-    coefs, intercepts = [], []
-    for y, labels, c in ((route_y, routes, p["route_c"]), (service_y, services, p["service_c"])):
-        if len(labels) == 1:  # one class: a constant
-            coefs.append(np.zeros((1, x.shape[1])))
-            intercepts.append(np.zeros(1))
-            continue
-        clf = _logistic(c).fit(x, y)
-        order = [list(clf.classes_).index(label) for label in labels]
-        coef, intercept = clf.coef_, clf.intercept_
-        if len(labels) == 2:  # sklearn keeps one row for two classes; softmax over (-z/2, z/2) is the same
-            coef, intercept = np.vstack([-coef / 2, coef / 2]), np.array([-intercept[0] / 2, intercept[0] / 2])
-        coefs.append(coef[order])
-        intercepts.append(intercept[order])
-    if 0 < sg_y.sum() < len(sg_y):
-        clf = _logistic(p["safeguarding_c"], balanced=True).fit(x, sg_y)
-        coefs.append(clf.coef_)
-        intercepts.append(clf.intercept_)
-        threshold = _safeguarding_threshold(x, sg_y, p)
-    else:
-        coefs.append(np.zeros((1, x.shape[1])))
-        intercepts.append(np.array([-10.0 if sg_y.sum() == 0 else 10.0]))
-        threshold = 0.5
+    route_coef, route_intercept, _ = _head(x, route_y, routes, p["route_c"], p["route_balanced"], p["folds"])
+    service_coef, service_intercept, _ = _head(x, service_y, services, p["service_c"], p["service_balanced"],
+                                               p["folds"])
+    sg_coef, sg_intercept, threshold = _safeguarding(x, sg_y, p)
     meta = {
         "format": FORMAT, "params": p, "routes": routes, "services": services,
         "safeguarding_threshold": threshold,
@@ -382,7 +434,8 @@ def train(items: Iterable[Mapping], *, params: Mapping[str, Any] | None = None) 
     }
     return Model(meta=meta, word_vocab=np.array(word_vocab, dtype=str), char_vocab=np.array(char_vocab, dtype=str),
                  word_idf=word_idf.astype(np.float32), char_idf=char_idf.astype(np.float32),
-                 coef=np.vstack(coefs).T.astype(np.float32), intercept=np.concatenate(intercepts).astype(np.float32))
+                 coef=np.vstack([route_coef, service_coef, sg_coef]).T.astype(np.float32),
+                 intercept=np.concatenate([route_intercept, service_intercept, sg_intercept]).astype(np.float32))
 
 
 # --- predicting -----------------------------------------------------------------------------
@@ -396,6 +449,7 @@ class Prediction:
     safeguarding: bool
     safeguarding_probability: float
     confidence: float  # the probability of the chosen route
+    version: int | None = None  # the stored model version, when it came from one
 
     @property
     def service_probability(self) -> float:
@@ -448,7 +502,8 @@ class Predictor:
             out.append(Prediction(
                 route=routes[best], route_probabilities=dict(zip(routes, rp, strict=True)),
                 service=services[sbest], service_probabilities=dict(zip(services, sp, strict=True)),
-                safeguarding=probability >= threshold, safeguarding_probability=probability, confidence=rp[best]))
+                safeguarding=probability >= threshold, safeguarding_probability=probability, confidence=rp[best],
+                version=self.version))
         return out
 
     def explain(self, text: str, route: str | None = None, top: int = 8) -> list[tuple[str, float]]:

@@ -167,6 +167,10 @@ def default_signpost_phrases():
     return list(classify.DEFAULT_SIGNPOST_PHRASES)
 
 
+def default_safeguarding_phrases():
+    return list(classify.DEFAULT_SAFEGUARDING_PHRASES)
+
+
 class TriageSettings(models.Model):
     """The classifier's editable settings and the SLA warnings (one row). `config_token`
     changes with every change to rules, topics, SLA policies or these settings, so every
@@ -184,6 +188,9 @@ class TriageSettings(models.Model):
     abuse_words = models.JSONField(default=default_abuse_words, blank=True)
     foi_phrases = models.JSONField(default=default_foi_phrases, blank=True)
     signpost_phrases = models.JSONField(default=default_signpost_phrases, blank=True)
+    safeguarding_phrases = models.JSONField(
+        default=default_safeguarding_phrases, blank=True,
+        help_text="Words that flag a person who may be at risk, whatever the learned model says.")
     sla_warning_minutes = models.PositiveIntegerField(
         default=60, help_text="Warn the assignee this long before a case breaches its SLA.")
     foi_reminder_working_days = models.PositiveSmallIntegerField(
@@ -201,7 +208,8 @@ class TriageSettings(models.Model):
         settings.AUTH_USER_MODEL, blank=True, related_name="+",
         help_text="Named safeguarding contacts, told whatever their role.")
 
-    PHRASE_LISTS = ("critical_phrases", "reputational_phrases", "abuse_words", "foi_phrases", "signpost_phrases")
+    PHRASE_LISTS = ("critical_phrases", "reputational_phrases", "abuse_words", "foi_phrases", "signpost_phrases",
+                    "safeguarding_phrases")
 
     class Meta:
         verbose_name = verbose_name_plural = "triage settings"
@@ -447,6 +455,48 @@ class CaseNotice(models.Model):
 
     def __str__(self):
         return f"{self.subject} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class ClassifierVersion(models.Model):
+    """One trained version of the learned classifier (triage.learned), stored as data: its
+    parameters are a numpy .npz of plain arrays and one JSON text, read with allow_pickle=False.
+    `metrics` are its figures on the held-back fifth of the shipped corpus (learned.scores).
+    Exactly one version is live at a time; only the model store's services change `status`."""
+
+    class Status(models.TextChoices):
+        CANDIDATE = "candidate", "Candidate"
+        LIVE = "live", "Live"
+        REJECTED = "rejected", "Rejected (scored worse than the live version)"
+        RETIRED = "retired", "Retired"
+
+    version = models.PositiveIntegerField(unique=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.CANDIDATE, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    trained_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    trained_by_name = models.CharField(max_length=200, blank=True, default="system")
+    corpus_items = models.PositiveIntegerField(default=0, help_text="Items of the shipped corpus trained on.")
+    council_labels = models.PositiveIntegerField(default=0, help_text="The council's own labels trained on.")
+    metrics = models.JSONField(default=dict, blank=True, help_text="Figures on the held-back fifth of the corpus.")
+    params = models.BinaryField(help_text="The model: numpy .npz bytes (arrays and JSON, no pickles).")
+    params_sha256 = models.CharField(max_length=64)
+    training_seconds = models.FloatField(default=0)
+    promoted_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True, default="", help_text="Why it was rejected, rolled back to, and so on.")
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [models.UniqueConstraint(fields=["status"], condition=Q(status="live"),
+                                               name="triage_one_live_classifier")]
+
+    def __str__(self):
+        return f"Classifier version {self.version} ({self.get_status_display().split(' (')[0].lower()})"
+
+    def headline(self) -> dict:
+        """Route accuracy, macro-F1, safeguarding recall and precision, service accuracy."""
+        from .learned import summary
+
+        return summary(self.metrics) if self.metrics.get("route") else {}
 
 
 class RoutingLabel(models.Model):

@@ -398,7 +398,7 @@ def rule_preview(*, proposed: matrix.Rule, replaces: str | None = None, limit: i
     mentions = list(Mention.objects.select_related("author", "channel", "channel__service")
                     .order_by("-posted_at", "-pk")[:limit])
     inputs = [mention_input(m) for m in mentions]
-    classifications = classify.classify_many(inputs, cfg.classifier)
+    classifications = classify.classify_many(inputs, cfg.classifier, cfg.predictor)
     before = matrix.route_many(cfg.matrix, classifications, inputs)
     rules = [r for r in cfg.rules if r.name not in (replaces, proposed.name)] + [proposed]
     after = matrix.route_many(rules, classifications, inputs)

@@ -197,13 +197,17 @@ def _classification_json(c: classify.Classification) -> dict:
         "service": c.service,
         "signals": {"customer_service": c.customer_service, "simple_question": c.simple_question,
                     "foi": c.foi, "foi_valid": c.foi_valid, "abusive": c.abusive,
-                    "thread_growth": c.thread_growth},
+                    "thread_growth": c.thread_growth, "safeguarding": c.safeguarding},
         "reasons": dict(c.reasons),
+        "model": {"version": c.model_version, "intent": c.intent, "confidence": round(c.confidence, 4),
+                  "route_probabilities": {k: round(v, 4) for k, v in c.route_probabilities.items()},
+                  "safeguarding_probability": round(c.safeguarding_probability, 4),
+                  "service_probability": round(c.service_probability, 4)} if c.intent else None,
     }
 
 
 def _safeguarding(c: classify.Classification) -> bool:
-    return bool(getattr(c, "safeguarding", False))
+    return bool(c.safeguarding)
 
 
 def _routing(mention: Mention, c: classify.Classification, d: matrix.Decision, *, service_id: int | None,
@@ -284,7 +288,7 @@ def mentions_route(mentions: Sequence[Mention] | Sequence[int]) -> int:
         return 0
     cfg = config.current()
     inputs = [selectors.mention_input(m) for m in mentions]
-    classifications = classify.classify_many(inputs, cfg.classifier)
+    classifications = classify.classify_many(inputs, cfg.classifier, cfg.predictor)
     decisions = matrix.route_many(cfg.matrix, classifications, inputs)
     now = timezone.now()
 
@@ -366,7 +370,7 @@ def mentions_rethink(mention_ids: Sequence[int]) -> int:
         return 0
     cfg = config.current()
     inputs = [selectors.mention_input(r.mention) for r in routings]
-    classifications = classify.classify_many(inputs, cfg.classifier)
+    classifications = classify.classify_many(inputs, cfg.classifier, cfg.predictor)
     now = timezone.now()
     slugs = {c.service for c in classifications if c.service}
     service_ids = dict(Service.objects.filter(slug__in=slugs).values_list("slug", "pk")) if slugs else {}

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0004_user_sso_subject'),
         ('monitoring', '0004_api_usage'),
-        ('triage', '0005_case_notice'),
+        ('triage', '0007_learned_default_matrix'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
