@@ -109,6 +109,7 @@ def test_every_decision_about_where_a_mention_belonged_is_a_label(post, case_of,
     Case.objects.filter(pk=plain_close.pk).update(route="customer_service", state="new")
     triage_services.case_close(actor=web, case=plain_close, note="Booked")
     at_risk = case_of(post("My neighbour hasn't been seen for days and her curtains are still shut"))
+    Case.objects.filter(pk=at_risk.pk).update(safeguarding=False, route="no_action", state="monitoring")
     triage_services.case_safeguarding(actor=web, case=at_risk, safeguarding=True)
 
     labels = {label.case_id: label for label in RoutingLabel.objects.all()}

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.models import AuditEvent
+from accounts.models import AuditEvent, Service
 from accounts.roles import Role
 from monitoring.models import Author, Mention
 from triage import learned, learning, model_store
@@ -23,10 +23,17 @@ def wrong(route: str) -> str:
     return ROUTES[(ROUTES.index(route) + 1) % len(ROUTES)]
 
 
+def wrong_service(service: str | None) -> str:
+    services = model_store.SHIPPED_SERVICES
+    return services[(services.index(service) + 1) % len(services)] if service in services else services[0]
+
+
 def poisoned_items(n: int) -> list[dict]:
-    """n items of the corpus's training part, each labelled with a wrong route."""
+    """n items of the corpus's training part, each labelled wrongly: another route, another
+    service, nobody at risk."""
     train, _ = model_store.shipped_split()
-    return [{**item, "route": wrong(item["route"]), "safeguarding": False} for item in train[:n]]
+    return [{**item, "route": wrong(item["route"]), "service": wrong_service(item.get("service")),
+             "safeguarding": False} for item in train[:n]]
 
 
 @pytest.fixture
@@ -40,8 +47,11 @@ def labels_from(channels):
             Mention(platform="x", external_id=f"label-{Mention.objects.count()}-{i}", channel=channels["corporate"],
                     author=author, kind="mention", text=item["text"], posted_at=now, received_at=now)
             for i, item in enumerate(items)])
+        services = {slug: Service.objects.get_or_create(slug=slug, defaults={"name": slug.title()})[0]
+                    for slug in {item.get("service") for item in items} if slug}
         return RoutingLabel.objects.bulk_create([
-            RoutingLabel(mention=m, route=item["route"], safeguarding=bool(item.get("safeguarding")),
+            RoutingLabel(mention=m, route=item["route"], service=services.get(item.get("service")),
+                         safeguarding=bool(item.get("safeguarding")),
                          decision=decision, predicted_route=(predicted or {}).get("route", ""), actor_name="Web",
                          at=now) for m, item in zip(mentions, items, strict=True)])
 
@@ -65,7 +75,7 @@ def test_retraining_promotes_a_better_model_and_refuses_a_worse_one(labels_from,
     labels_from(train[:60])  # staff corrections: right labels
     run = learning.retrain_request(actor=web, queue=False)
     run = learning.retrain_run(run_id=run.pk)
-    assert (run.state, run.promoted, run.labels_used) == ("done", True, 60), run.error
+    assert (run.state, run.promoted, run.labels_used) == ("done", True, 60), run.error or run.outcome
     better = live()
     assert str(better.version) == run.version and better.council_labels == 60
     assert better.headline()["accuracy"] > bad_accuracy
