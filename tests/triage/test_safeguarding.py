@@ -47,7 +47,7 @@ def test_a_person_at_risk_out_of_hours_opens_an_urgent_case_and_tells_the_contac
     page = client_for(contact).get(case.get_absolute_url())  # shared with the contact, who can read it
     html = page.content.decode()
     assert page.status_code == 200
-    assert 'class="govuk-notification-banner app-safeguarding-banner"' in html
+    assert 'class="app-safeguarding-banner' in html and 'id="safeguarding-title">Safeguarding</h2>' in html
     assert "A person may be at risk of harm" in html
     assert client_for(staff[Role.SERVICE_EDITOR]).get(case.get_absolute_url()).status_code == 404
 
