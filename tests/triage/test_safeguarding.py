@@ -12,7 +12,6 @@ from django.utils.html import escape
 from accounts.models import Notification
 from accounts.roles import Role
 from triage import config, model_store
-from triage.models import Case
 
 pytestmark = pytest.mark.django_db
 LONDON = ZoneInfo("Europe/London")
