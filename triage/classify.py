@@ -655,9 +655,9 @@ class _Compiled:
             if prediction.service:
                 return (prediction.service, "",
                         f"{prediction.service} (the model, {prediction.service_probability:.0%})")
-            if channel_service:
-                return channel_service, "", f"{channel_service} (posted on its channel)"
             if not counts or prediction.service_probability >= self.config.service_phrase_max_none:
+                if channel_service:
+                    return channel_service, "", f"{channel_service} (posted on its channel)"
                 return "", "", f"no particular service (the model, {prediction.service_probability:.0%})"
         if not counts:
             if channel_service:

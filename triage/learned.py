@@ -223,35 +223,37 @@ class _Features:
             self._word_grams[word] = found
         return found
 
-    def row(self, words: Sequence[str]) -> tuple[dict[int, int], dict[int, int]]:
-        """(word feature -> count, character feature -> count) for one text."""
-        wcounts: dict[int, int] = {}
-        index = self.word_index
-        for term in _word_terms(words):
-            j = index.get(term)
-            if j is not None:
-                wcounts[j] = wcounts.get(j, 0) + 1
-        ccounts: dict[int, int] = {}
-        for word in words:
-            for j in self.grams_of(word):
-                ccounts[j] = ccounts.get(j, 0) + 1
-        return wcounts, ccounts
-
     def matrix(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        indptr, indices, values = [0], [], []
-        idf, char_weight = self.idf, self.char_weight
+        """Sub-linear TF-IDF, each block (words, characters) normalised to unit length per text.
+        The Python loop only looks features up; counting and weighting are done by numpy."""
+        word_index, grams, grams_of = self.word_index, self._word_grams, self.grams_of
+        cols: list[int] = []
+        lengths = []
         for text in texts:
-            for counts, weight in zip(self.row(words_of(text)), (1.0, char_weight), strict=True):
-                if not counts:
-                    continue
-                cols = list(counts)
-                vals = [(1.0 + math.log(c)) * idf[j] for j, c in counts.items()]
-                norm = math.sqrt(sum(v * v for v in vals))
-                indices += cols
-                values += [weight * v / norm for v in vals]
-            indptr.append(len(indices))
-        return sparse.csr_matrix((np.asarray(values, dtype=np.float64), np.asarray(indices, dtype=np.int64),
-                                  np.asarray(indptr, dtype=np.int64)), shape=(len(texts), self.size))
+            words = words_of(text)
+            start = len(cols)
+            cols += [j for j in map(word_index.get, words) if j is not None]
+            if len(words) > 1:
+                cols += [j for j in map(word_index.get, map(" ".join, zip(words, words[1:], strict=False)))
+                         if j is not None]
+            for word in words:
+                found = grams.get(word)
+                cols += found if found is not None else grams_of(word)
+            lengths.append(len(cols) - start)
+        n = len(texts)
+        rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        col_array = np.asarray(cols, dtype=np.int64)
+        x = sparse.csr_matrix((np.ones(len(col_array)), (rows, col_array)), shape=(n, self.size))
+        x.sum_duplicates()
+        data, indices = x.data, x.indices
+        data = (1.0 + np.log(data)) * self.idf[indices]
+        char_block = indices >= self.n_word
+        row_of = np.repeat(np.arange(n, dtype=np.int64), np.diff(x.indptr))
+        slot = row_of * 2 + char_block
+        norms = np.sqrt(np.bincount(slot, weights=data * data, minlength=2 * n))
+        weights = np.where(char_block, self.char_weight, 1.0)
+        x.data = weights * data / np.maximum(norms[slot], 1e-12)
+        return x
 
 
 def _vocabulary(docs: Sequence[Sequence[str]], min_df: int) -> tuple[list[str], np.ndarray]:
@@ -491,20 +493,16 @@ class Predictor:
         r, s = self._r, self._s
         route_p = _softmax(z[:, :r])
         service_p = _softmax(z[:, r:r + s])
-        sg_p = 1.0 / (1.0 + np.exp(-z[:, r + s]))
-        routes, services, threshold = self.routes, self.services, self.threshold
-        out = []
-        for i in range(len(texts)):
-            rp, sp = route_p[i].tolist(), service_p[i].tolist()
-            best = max(range(r), key=rp.__getitem__)
-            sbest = max(range(s), key=sp.__getitem__)
-            probability = float(sg_p[i])
-            out.append(Prediction(
-                route=routes[best], route_probabilities=dict(zip(routes, rp, strict=True)),
-                service=services[sbest], service_probabilities=dict(zip(services, sp, strict=True)),
-                safeguarding=probability >= threshold, safeguarding_probability=probability, confidence=rp[best],
-                version=self.version))
-        return out
+        sg_p = (1.0 / (1.0 + np.exp(-z[:, r + s]))).tolist()
+        best_route = route_p.argmax(axis=1).tolist()
+        best_service = service_p.argmax(axis=1).tolist()
+        routes, services, threshold, version = self.routes, self.services, self.threshold, self.version
+        return [
+            Prediction(route=routes[b], route_probabilities=dict(zip(routes, rp, strict=True)),
+                       service=services[sb], service_probabilities=dict(zip(services, sp, strict=True)),
+                       safeguarding=sg >= threshold, safeguarding_probability=sg, confidence=rp[b], version=version)
+            for rp, sp, sg, b, sb in zip(route_p.tolist(), service_p.tolist(), sg_p, best_route, best_service,
+                                          strict=True)]
 
     def explain(self, text: str, route: str | None = None, top: int = 8) -> list[tuple[str, float]]:
         """The words (and word pairs) of `text` that weighed most towards `route` (the

@@ -450,9 +450,12 @@ def rethink(previous: Decision, classification: Classification, mention: Mention
 # The learned model (triage.learned) reads what kind of mention it is ("intent"); the rules
 # decide what the council does with it, and stay editable. The order settles an item that
 # fits several:
-#  1. Safeguarding first: a person who may be at risk is never "no action"; an urgent case
-#     for customer services (communications too when it is said in public as a controversy).
-#  2. FOI next: a request under the Act carries a statutory 20-working-day clock whatever
+#  1. Safeguarding first: a person who may be at risk is never "no action". The route is what
+#     the person needs (communications when it is raised in public as a controversy, the web
+#     team for a question, the service for a conversation, an FOI request stays one) and the
+#     priority is urgent; anything else flagged, "nothing to act on" included, is an urgent
+#     case for customer services. The flag favours recall, so some flagged items are not.
+#  2. FOI: a request under the Act carries a statutory 20-working-day clock whatever
 #     else it is, and must enter the FOI workflow (valid or not, so it can be followed up).
 #  3. Reputation: a controversial issue, or a highly influential commentator saying anything
 #     substantive, is "more likely to impact more widely on the council's reputation" and has
@@ -473,13 +476,18 @@ WELL_UNDERSTOOD_ISSUES = [
 SUBSTANTIVE = [CUSTOMER_SERVICE, WEB_TEAM_RESPONSE, SERVICE_CONVERSATION, COMMS_ESCALATION]
 
 DEFAULT_RULES: tuple[Rule, ...] = (
-    Rule("Person who may be at risk, raised in public", 4, COMMS_ESCALATION, "urgent",
+    Rule("Person who may be at risk, raised in public", 1, COMMS_ESCALATION, "urgent",
          {"safeguarding": True, "intent_in": [COMMS_ESCALATION]},
          notify=("customer_services", "communications_officer", "head_of_service")),
-    Rule("Person who may be at risk (safeguarding)", 5, CUSTOMER_SERVICE, "urgent", {"safeguarding": True},
-         notify=("customer_services", "head_of_service")),
+    Rule("Person who may be at risk, asking a question", 2, WEB_TEAM_RESPONSE, "urgent",
+         {"safeguarding": True, "intent_in": [WEB_TEAM_RESPONSE]}, notify=("customer_services", "web_team")),
+    Rule("Person who may be at risk, in a conversation about a service", 3, SERVICE_CONVERSATION, "urgent",
+         {"safeguarding": True, "intent_in": [SERVICE_CONVERSATION]},
+         notify=("customer_services", "service_editor", "web_team")),
     Rule("Freedom of Information request", 10, FOI, "normal", {"foi": True},
          notify=("web_team",)),
+    Rule("Person who may be at risk (safeguarding)", 15, CUSTOMER_SERVICE, "urgent", {"safeguarding": True},
+         notify=("customer_services", "head_of_service")),
     Rule("Controversial issue", 20, COMMS_ESCALATION, "urgent", {"intent_in": [COMMS_ESCALATION]},
          notify=("communications_officer", "head_of_service")),
     Rule("Influential commentator", 30, COMMS_ESCALATION, "urgent", {"influential": True, "intent_in": SUBSTANTIVE},

@@ -153,7 +153,7 @@ def _store(model: learned.Model, *, metrics: dict, status: str, actor, corpus_it
                     council_labels=council_labels, metrics=metrics, params=data,
                     params_sha256=hashlib.sha256(data).hexdigest(), training_seconds=round(seconds, 2),
                     promoted_at=timezone.now() if status == Status.LIVE else None, note=note)
-                audit_record(actor=actor, action="triage.classifier_train", obj=row, note=note,
+                audit_record(actor=actor, action="classifier.trained", obj=row, note=note,
                              changes={"status": [None, status], "figures": [None, row.headline()],
                                       "corpus_items": [None, corpus_items], "council_labels": [None, council_labels]})
                 return row
@@ -210,10 +210,10 @@ def classifier_promote(version: ClassifierVersion, *, actor) -> ClassifierVersio
             note = f"Not promoted: worse than version {live.version} on the held-back fifth ({'; '.join(worse)})."
             before, row.status, row.note = row.status, Status.REJECTED, note
             row.save(update_fields=["status", "note"])
-            audit_record(actor=actor, action="triage.classifier_reject", obj=row, note=note,
+            audit_record(actor=actor, action="classifier.rejected", obj=row, note=note,
                          changes={"status": [before, row.status]})
         else:
-            _make_live(row, live, actor=actor, action="triage.classifier_promote",
+            _make_live(row, live, actor=actor, action="classifier.promoted",
                        note=f"Promoted over version {live.version}." if live else "The first live version.")
     if worse:
         raise PromotionRefused(note)
@@ -227,7 +227,7 @@ def classifier_rollback(version: ClassifierVersion, *, actor) -> ClassifierVersi
         live = ClassifierVersion.objects.select_for_update().filter(status=Status.LIVE).first()
         if live is not None and live.pk == row.pk:
             return row
-        _make_live(row, live, actor=actor, action="triage.classifier_rollback",
+        _make_live(row, live, actor=actor, action="classifier.rolled_back",
                    note=f"Rolled back from version {live.version}." if live else "Rolled back.")
     return row
 
@@ -253,7 +253,7 @@ def classifier_ensure_live(*, actor=None) -> ClassifierVersion:
     with transaction.atomic():
         row = _store(predictor.model, metrics=learned.evaluate(predictor, held), status=Status.CANDIDATE, actor=actor,
                      corpus_items=len(train_items), council_labels=0, seconds=0)
-        _make_live(row, None, actor=actor, action="triage.classifier_promote",
+        _make_live(row, None, actor=actor, action="classifier.promoted",
                    note="The model trained on the shipped corpus.")
     return row
 

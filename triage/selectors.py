@@ -20,7 +20,7 @@ from accounts.models import User
 from accounts.roles import Role
 from monitoring.models import Mention
 
-from . import classify, config, matrix
+from . import classify, config, learned, matrix
 from .models import (
     PRIORITY_RANK,
     WORKING_STATES,
@@ -380,6 +380,40 @@ def mention_input(mention: Mention) -> classify.MentionInput:
         author_real_name_visible=classify.looks_like_real_name(author.display_name),
         replies=mention.replies, reshares=mention.reshares,
     )
+
+
+def labelled_input(item) -> classify.MentionInput:
+    """A labelled item (text; optionally followers, name, verified, platform) as a polled mention
+    found by a search would be: its author's followers and display name count, no channel."""
+    return classify.MentionInput(
+        text=item["text"], platform=item.get("platform") or "", kind="mention",
+        author_followers=item.get("followers"), author_verified=bool(item.get("verified")),
+        author_real_name_visible=classify.looks_like_real_name(item.get("name") or ""),
+    )
+
+
+@dataclasses.dataclass
+class Evaluation:
+    figures: dict  # triage.learned.scores
+    rules: Counter  # rule name -> how many items it routed
+    misrouted: list  # (item, matrix.Decision)
+    model_version: int | None
+
+
+def labelled_evaluate(items) -> Evaluation:
+    """Route labelled items with the configuration in force (the live model and the matrix), as
+    polled mentions are, and compare the routes, services and safeguarding flags with the labels."""
+    items = list(items)
+    cfg = config.current()
+    inputs = [labelled_input(item) for item in items]
+    classifications = classify.classify_many(inputs, cfg.classifier, cfg.predictor)
+    decisions = matrix.route_many(cfg.matrix, classifications, inputs)
+    figures = learned.scores(items, [d.route for d in decisions], [c.service for c in classifications],
+                             [c.safeguarding for c in classifications])
+    return Evaluation(
+        figures=figures, rules=Counter(d.rule for d in decisions),
+        misrouted=[(item, d) for item, d in zip(items, decisions, strict=True) if d.route != item["route"]],
+        model_version=getattr(cfg.predictor, "version", None))
 
 
 @dataclasses.dataclass

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
+from tests.triage.readings import Reading
 from triage.classify import MentionInput, classify
-from triage.learned import Prediction
 from triage.matrix import (
     CONDITIONS,
     DEFAULT_RULES,
@@ -23,26 +23,6 @@ from triage.matrix import (
     validate_conditions,
     validate_rule,
 )
-
-
-class Reading:
-    """A stand-in for the learned model (triage.learned.Predictor) that reads every text as `intent`."""
-
-    def __init__(self, intent="no_action", *, confidence=0.9, safeguarding=False, service="", foi=None):
-        self.intent, self.confidence, self.safeguarding, self.service = intent, confidence, safeguarding, service
-        self.foi = foi  # the probability of an FOI request, when not the chosen route
-
-    def predict(self, texts):
-        others = round((1 - self.confidence) / 5, 4)
-        probabilities = {r: self.confidence if r == self.intent else others for r in ROUTES}
-        if self.foi is not None:
-            probabilities["foi"] = self.foi
-        # Unsure that no service is concerned, so the service phrases still place it.
-        return [Prediction(route=self.intent, route_probabilities=probabilities, service=self.service,
-                           service_probabilities={self.service: 0.8 if self.service else 0.3},
-                           safeguarding=self.safeguarding,
-                           safeguarding_probability=0.9 if self.safeguarding else 0.01, confidence=self.confidence)
-                for _ in texts]
 
 
 def read(mention, intent="no_action", **reading):
@@ -164,8 +144,11 @@ def test_a_person_at_risk_is_never_no_action():
                    safeguarding=True)
     assert (public.route, public.priority) == ("comms_escalation", "urgent")
     assert "customer_services" in public.notify
+    question = route("my mum's had no heating since november, who do i ring?", intent="web_team_response",
+                     safeguarding=True)
+    assert (question.route, question.priority) == ("web_team_response", "urgent")
     # Words on the council's safeguarding list flag it whatever the model says.
-    worded = route("I can't cope, I feel suicidal since the eviction notice", intent="web_team_response")
+    worded = route("I can't cope, I feel suicidal since the eviction notice", intent="no_action")
     assert worded.rule == "Person who may be at risk (safeguarding)"
     assert '("suicidal")' in worded.explanation
 
