@@ -99,7 +99,7 @@ def labels_csv(*, actor) -> str:
              label.actor_name, label.predicted_route, label.predicted_service,
              "" if label.predicted_safeguarding is None else ("yes" if label.predicted_safeguarding else "no"),
              label.model_version] for label in labels.iterator(chunk_size=2000)]
-    audit_record(actor=actor, action="triage.labels_export", obj=actor, note=f"{len(rows)} labels exported")
+    audit_record(actor=actor, action="labels.export", obj=actor, note=f"{len(rows)} labels exported")
     return rows_csv(LABEL_CSV_HEADER, rows)
 
 
@@ -135,7 +135,7 @@ def retrain_request(*, actor, queue: bool = True) -> RetrainRun:
             return active
         run = RetrainRun.objects.create(requested_by=actor if getattr(actor, "pk", None) else None,
                                         requested_by_name=str(actor) if actor is not None else "system")
-        audit_record(actor=actor, action="classifier.retrain_request", obj=run)
+        audit_record(actor=actor, action="classifier.retrain_requested", obj=run)
         if queue:
             transaction.on_commit(lambda: _queue(run.pk))
     return run
@@ -190,7 +190,7 @@ def retrain_run(*, run_id: int, now: datetime | None = None) -> RetrainRun:
                 state=RetrainRun.State.DONE, progress=100, step="Finished", finished_at=timezone.now(),
                 labels_used=len(items), version=version_key(version)[:100], promoted=promoted, outcome=outcome)
             run.refresh_from_db()
-            audit_record(actor=None, action="classifier.retrain", obj=run, note=outcome[:2000],
+            audit_record(actor=None, action="classifier.retrained", obj=run, note=outcome[:2000],
                          changes={"state": [RetrainRun.State.RUNNING, RetrainRun.State.DONE],
                                   "version": [None, run.version], "promoted": [None, promoted]})
     except Exception as exc:  # recorded on the run for the people waiting for it, then logged in full
@@ -199,7 +199,7 @@ def retrain_run(*, run_id: int, now: datetime | None = None) -> RetrainRun:
             RetrainRun.objects.filter(pk=run.pk).update(
                 state=RetrainRun.State.FAILED, finished_at=timezone.now(),
                 error=f"Failed while {step.lower()}: {type(exc).__name__}: {exc}"[:2000])
-            audit_record(actor=None, action="classifier.retrain_fail", obj=run,
+            audit_record(actor=None, action="classifier.retrain_failed", obj=run,
                          changes={"state": [RetrainRun.State.RUNNING, RetrainRun.State.FAILED]})
     run.refresh_from_db()
     return run

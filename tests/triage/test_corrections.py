@@ -144,7 +144,7 @@ def test_the_labels_export_is_csv_with_formulas_neutralised_and_audited(post, ca
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[0][:5] == ["at", "mention", "case", "text", "route"]
     assert rows[1][3].startswith("'=HYPERLINK(") and rows[1][7] == "rerouted" and rows[1][8] == "Web"
-    assert AuditEvent.objects.filter(action="triage.labels_export", actor=web).exists()
+    assert AuditEvent.objects.filter(action="labels.export", actor=web).exists()
     assert client_for(staff[Role.SERVICE_EDITOR]).get("/triage/quality/labels.csv").status_code == 403
 
 

@@ -88,7 +88,7 @@ def test_retraining_promotes_a_better_model_and_refuses_a_worse_one(labels_from,
     assert live() == better  # the live model is unchanged
     refused = ClassifierVersion.objects.get(version=int(run.version))
     assert refused.status == "rejected" and refused.headline()["accuracy"] < better.headline()["accuracy"]
-    assert AuditEvent.objects.filter(action="classifier.retrain", object_id=str(run.pk)).exists()
+    assert AuditEvent.objects.filter(action="classifier.retrained", object_id=str(run.pk)).exists()
 
 
 def test_a_rolled_back_version_classifies_the_next_mention(post, staff, client_for):
@@ -102,7 +102,7 @@ def test_a_rolled_back_version_classifies_the_next_mention(post, staff, client_f
     response = client_for(web).post("/triage/quality/rollback/", {"version": first.version})
     assert response.status_code == 302
     assert live() == first
-    assert AuditEvent.objects.filter(action="triage.classifier_rollback", actor=web).exists()
+    assert AuditEvent.objects.filter(action="classifier.rolled_back", actor=web).exists()
     routed = post("The bins on Mill Road have not been emptied for three weeks")
     assert routed.routing.classification["model"]["version"] == first.version
 
