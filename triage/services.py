@@ -375,7 +375,7 @@ def mentions_rethink(mention_ids: Sequence[int]) -> int:
     slugs = {c.service for c in classifications if c.service}
     service_ids = dict(Service.objects.filter(slug__in=slugs).values_list("slug", "pk")) if slugs else {}
 
-    changed_routings, cases, events, fois, told = [], {}, [], [], []
+    changed_routings, cases, events, fois, told, at_risk = [], {}, [], [], [], []
     for routing, c, m in zip(routings, classifications, inputs, strict=True):
         previous = matrix.Decision(rule=routing.rule_name, route=routing.route, priority=routing.priority, sla=None,
                                    notify=(), explanation=routing.explanation, thread_growth=routing.thread_growth)
@@ -400,6 +400,15 @@ def mentions_rethink(mention_ids: Sequence[int]) -> int:
         if d.route == Route.FOI and not was_foi:
             fois.append(_new_foi(case, routing.mention, c, now))
         told.append((case, d.notify))
+    for routing, c in zip(routings, classifications, strict=True):
+        case = routing.case
+        if c.safeguarding and case is not None and case.is_open and not case.safeguarding:
+            case.safeguarding, case.priority = True, Priority.URGENT  # the thread now says someone is at risk
+            if case.state == State.MONITORING:
+                case.state = State.NEW
+            case.version += 1
+            cases[case.pk] = case
+            at_risk.append(case)
 
     MentionRouting.objects.bulk_update(changed_routings, ["route", "priority", "rule_name", "explanation",
                                                           "classification", "service", "thread_growth"],
@@ -410,6 +419,7 @@ def mentions_rethink(mention_ids: Sequence[int]) -> int:
     FoiRequest.objects.bulk_create(fois, batch_size=BATCH, ignore_conflicts=True)
     _share_with_leading_members(told)
     _notice(_group_by_role(told), subject="Raised as its thread grew")
+    _safeguarding_tell(at_risk)
     return len(cases)
 
 

@@ -12,6 +12,7 @@ from django.utils.html import escape
 from accounts.models import Notification
 from accounts.roles import Role
 from triage import config, model_store
+from triage.models import Case
 
 pytestmark = pytest.mark.django_db
 LONDON = ZoneInfo("Europe/London")
@@ -83,3 +84,17 @@ def test_the_case_page_says_how_the_mention_was_classified(post, case_of, staff,
     assert "The words that weighed most towards" in html
     words = model_store.live_predictor().explain(case.mention.text, route=said["intent"], top=8)
     assert words and all(escape(term) in html for term, _ in words[:3])
+
+
+def test_a_thread_looked_at_again_that_now_reads_as_at_risk_makes_its_case_urgent(
+        post, case_of, contact, django_capture_on_commit_callbacks):
+    from triage import services
+
+    case = case_of(post(AT_RISK))
+    # As an earlier model read it: nothing to act on.
+    Case.objects.filter(pk=case.pk).update(safeguarding=False, priority="low", route="no_action", state="monitoring")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.mentions_rethink([case.mention_id])
+    case.refresh_from_db()
+    assert case.safeguarding and case.priority == "urgent" and case.state != "monitoring"
+    assert Notification.objects.filter(user=contact, subject__startswith="Safeguarding").count() == 1
