@@ -72,6 +72,7 @@ class ServiceTopicAdmin(ConfigAdmin):
 @admin.register(TriageSettings)
 class TriageSettingsAdmin(ConfigAdmin):
     list_display = ["__str__", "influential_followers", "influential_score", "sla_warning_minutes"]
+    filter_horizontal = ["safeguarding_users"]
 
     def has_add_permission(self, request):
         return not TriageSettings.objects.exists() and super().has_add_permission(request)
