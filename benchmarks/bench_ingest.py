@@ -225,7 +225,10 @@ def main():
     url = _django.setup(args.database)
     from django.core.management import call_command
 
-    call_command("demo_council", verbosity=0)  # services, rules and classifier settings
+    call_command("demo_council", verbosity=0)  # services, rules, classifier settings and the live model
+    from triage import config
+
+    config.current()  # the live model loaded, as a running worker has it (pool processes load their own)
     import psycopg
     from django.db import connections
 

@@ -11,6 +11,7 @@ from .models import (
     CannedReply,
     Case,
     CaseEvent,
+    ClassifierVersion,
     FoiRequest,
     MentionRouting,
     Rule,
@@ -120,3 +121,11 @@ class MentionRoutingAdmin(ReadOnlyAdmin):
     list_display = ["mention", "route", "service", "rule_name", "priority", "routed_at"]
     list_filter = ["route", "service"]
     list_select_related = ["mention", "service"]
+
+
+@admin.register(ClassifierVersion)
+class ClassifierVersionAdmin(ReadOnlyAdmin):
+    list_display = ["version", "status", "created_at", "trained_by_name", "corpus_items", "council_labels",
+                    "promoted_at"]
+    list_filter = ["status"]
+    exclude = ["params"]  # the model's arrays: bytes, not for reading here

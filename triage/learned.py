@@ -24,11 +24,15 @@ Interface (other modules rely on these names):
 How it works: each text is lower-cased and split into words; the features are word unigrams
 and bigrams and the character 2–5-grams within each word (so typos, plurals and Welsh
 mutations share most of their features), each block weighted by sub-linear TF-IDF and
-normalised to unit length. Three logistic regressions share the features: route (six
-classes), service (the training items' services and "none") and safeguarding (binary, with
-balanced class weights and a threshold picked on out-of-fold training predictions so that
-recall reaches SAFEGUARDING_RECALL_TARGET). Prediction is one sparse matrix product for all
-three, with each word's character n-grams looked up once and cached.
+normalised to unit length. Three linear models share the features: route (six classes),
+service (the training items' services and "none", classes balanced) and safeguarding (binary,
+classes balanced). Each is a linear support vector machine (scikit-learn's LinearSVC, one
+against the rest); its scores are turned into probabilities by a softmax whose temperature
+(route, service) or by a sigmoid whose scale and offset (safeguarding, Platt's method) are
+fitted on out-of-fold scores of the training items, and folded into the coefficients, so the
+stored model stays one matrix of coefficients. The safeguarding threshold is the highest
+whose out-of-fold recall reaches SAFEGUARDING_RECALL_TARGET. Prediction is one sparse
+matrix product for all three, with each word's character n-grams looked up once and cached.
 """
 from __future__ import annotations
 
@@ -477,6 +481,10 @@ class Predictor:
         self.routes = list(meta["routes"])
         self.services = list(meta["services"])
         self.threshold = float(meta["safeguarding_threshold"])
+        # The training words' character n-grams, looked up now rather than on first sight of each.
+        for term in self.features.word_index:
+            if " " not in term:
+                self.features.grams_of(term)
         self.coef = np.ascontiguousarray(model.coef, dtype=np.float64)
         self.intercept = model.intercept.astype(np.float64)
         self._r = len(self.routes)

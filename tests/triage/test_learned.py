@@ -240,3 +240,16 @@ def test_scores_count_each_kind_of_error():
     sg = figures["safeguarding"]
     assert (sg["recall"], sg["precision"], sg["support"], sg["flagged"]) == (0.5, 0.5, 2, 2)
     assert "Route accuracy: 0.750" in learned.format_report(figures)
+
+
+def test_the_shipped_corpus_is_complete_and_clean():
+    from triage import model_store
+
+    loaded = model_store.shipped_corpus()
+    assert loaded.problems == []
+    assert len(loaded.items) >= 3000
+    assert {i["route"] for i in loaded.items} == set(ROUTES)
+    assert {i["service"] for i in loaded.items} - {None} == set(model_store.SHIPPED_SERVICES)
+    assert sum(i["safeguarding"] for i in loaded.items) >= 100
+    train_items, held = model_store.shipped_split()
+    assert 0.17 < len(held) / len(loaded.items) < 0.23
