@@ -14,6 +14,8 @@ from .models import (
     ClassifierVersion,
     FoiRequest,
     MentionRouting,
+    RetrainRun,
+    RoutingLabel,
     Rule,
     ServiceTopic,
     SlaPolicy,
@@ -129,3 +131,17 @@ class ClassifierVersionAdmin(ReadOnlyAdmin):
                     "promoted_at"]
     list_filter = ["status"]
     exclude = ["params"]  # the model's arrays: bytes, not for reading here
+
+
+@admin.register(RoutingLabel)
+class RoutingLabelAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "decision", "route", "service", "safeguarding", "predicted_route", "actor_name", "at"]
+    list_filter = ["decision", "route", "safeguarding"]
+    list_select_related = ["service"]
+    raw_id_fields = ["mention", "case"]
+
+
+@admin.register(RetrainRun)
+class RetrainRunAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "state", "requested_by_name", "created_at", "version", "promoted", "labels_used"]
+    list_filter = ["state", "promoted"]
