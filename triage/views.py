@@ -391,9 +391,13 @@ def quality(request):
 @require_POST
 def retrain(request):
     _quality_access(request)
+    under_way = selectors.retrain_latest()
     run = learning.retrain_request(actor=request.user)
-    messages.success(request, "Retraining has started: the new model is promoted only if it scores at least as "
-                              "well as the live one on the held-back evaluation.")
+    if under_way is not None and under_way.pk == run.pk:
+        messages.info(request, "A retraining is already under way: this is its progress.")
+    else:
+        messages.success(request, "Retraining has started: the new model is promoted only if it scores at least as "
+                                  "well as the live one on the held-back evaluation.")
     return HttpResponseRedirect(run.get_absolute_url())
 
 

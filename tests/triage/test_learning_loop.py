@@ -212,5 +212,7 @@ def test_the_retrain_button_starts_a_run_whose_progress_shows_with_and_without_h
     assert client.get(f"/triage/quality/retrain/{run.pk}/status/").status_code == 302
     fragment = client.get(f"/triage/quality/retrain/{run.pk}/status/", HTTP_HX_REQUEST="true").content.decode()
     assert 'id="retrain-progress"' in fragment and "<html" not in fragment
+    again = client.post("/triage/quality/retrain/", follow=True).content.decode()
+    assert "A retraining is already under way" in again
     assert client_for(staff[Role.SERVICE_EDITOR]).post("/triage/quality/retrain/").status_code == 403
     assert RetrainRun.objects.count() == 1
