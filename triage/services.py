@@ -327,6 +327,7 @@ def mentions_route(mentions: Sequence[Mention] | Sequence[int]) -> int:
                 events.append((case, Kind.REROUTED, d.explanation, {"mention": mention.pk, "changed": changed}))
                 if case.pk:
                     raised[case.pk] = case
+                told.append((case, d.notify))
         if _safeguarding(c) and (case.pk is None or not case.safeguarding):
             at_risk[id(case)] = case
             if not case.safeguarding:  # a later mention of the conversation says someone is at risk
@@ -336,7 +337,6 @@ def mentions_route(mentions: Sequence[Mention] | Sequence[int]) -> int:
                 if case.pk:
                     case.version += 1
                     raised[case.pk] = case
-                told.append((case, d.notify))
         routed.append((mention, c, d, service_id, case))
 
     bulk.insert(Case, new_cases)

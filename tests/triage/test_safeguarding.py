@@ -98,3 +98,28 @@ def test_a_thread_looked_at_again_that_now_reads_as_at_risk_makes_its_case_urgen
     case.refresh_from_db()
     assert case.safeguarding and case.priority == "urgent" and case.state != "monitoring"
     assert Notification.objects.filter(user=contact, subject__startswith="Safeguarding").count() == 1
+
+
+def test_a_reply_in_a_thread_that_says_someone_is_at_risk_makes_its_open_case_urgent(
+        post, case_of, contact, django_capture_on_commit_callbacks):
+    first = case_of(post("Any idea when the library reopens after the refurb?", conversation_id="thread-1"))
+    assert not first.safeguarding
+    with django_capture_on_commit_callbacks(execute=True):
+        reply = post(AT_RISK, kind="reply", conversation_id="thread-1", author="neighbour")
+    case = case_of(reply)
+    assert case.pk == first.pk  # the reply joined the open case of its conversation
+    assert case.safeguarding and case.priority == "urgent" and case.version > first.version
+    assert Notification.objects.filter(user=contact, subject__startswith="Safeguarding").count() == 1
+
+
+def test_a_raised_case_is_still_told_of(post, case_of):
+    """Raising a joined case (not a safeguarding matter) tells its rule's roles as before."""
+    from triage.models import CaseNotice
+
+    first = post("Nice photo of the town hall", external_id="900", conversation_id="900")
+    CaseNotice.objects.all().delete()
+    post("This council is corrupt, I'm going to the papers", external_id="901", conversation_id="900", kind="reply")
+    case = case_of(first)
+    assert case.route == "comms_escalation"
+    told = [ids for notice in CaseNotice.objects.all() for _, _, ids in notice.groups]
+    assert any(case.pk in ids for ids in told)
