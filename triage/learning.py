@@ -154,15 +154,6 @@ def _progress(run: RetrainRun, progress: int, step: str) -> None:
     RetrainRun.objects.filter(pk=run.pk).update(progress=progress, step=step)
 
 
-def version_key(version) -> str:
-    """How a run and a label name a model version."""
-    for attr in ("version", "name", "pk"):
-        value = getattr(version, attr, None)
-        if value not in (None, "") and not callable(value):
-            return str(value)
-    return str(version)
-
-
 def retrain_run(*, run_id: int, now: datetime | None = None) -> RetrainRun:
     """Train on the shipped corpus plus the council's labels, keep the version with its figures,
     and promote it unless it scores worse on the held-back evaluation than the live one. Does
@@ -188,7 +179,7 @@ def retrain_run(*, run_id: int, now: datetime | None = None) -> RetrainRun:
         with transaction.atomic():
             RetrainRun.objects.filter(pk=run.pk).update(
                 state=RetrainRun.State.DONE, progress=100, step="Finished", finished_at=timezone.now(),
-                labels_used=len(items), version=version_key(version)[:100], promoted=promoted, outcome=outcome)
+                labels_used=len(items), version=str(version.version), promoted=promoted, outcome=outcome)
             run.refresh_from_db()
             audit_record(actor=None, action="classifier.retrained", obj=run, note=outcome[:2000],
                          changes={"state": [RetrainRun.State.RUNNING, RetrainRun.State.DONE],
@@ -206,19 +197,14 @@ def retrain_run(*, run_id: int, now: datetime | None = None) -> RetrainRun:
 
 
 def _promote(version, *, actor) -> tuple[bool, str]:
-    """Promote the version unless the store refuses (it scores worse than the live one)."""
+    """Promote the version unless the store refuses it (it scores worse than the live one)."""
     from . import model_store
 
-    refused = getattr(model_store, "PromotionRefused", None)
     try:
-        result = model_store.classifier_promote(version, actor=actor)
-    except Exception as exc:
-        if refused is not None and isinstance(exc, refused) or refused is None and isinstance(exc, ValueError):
-            return False, f"Kept back: {exc}"
-        raise
-    if result is False:
-        return False, "Kept back: it scores worse than the live model on the held-back evaluation."
-    return True, f"Promoted: version {version_key(version)} is live."
+        model_store.classifier_promote(version, actor=actor)
+    except model_store.PromotionRefused as exc:
+        return False, f"Kept back: {exc}"
+    return True, f"Promoted: version {version.version} is live."
 
 
 def retrain_nightly() -> RetrainRun:
