@@ -15,8 +15,7 @@ def test_the_web_team_moves_a_wrongly_routed_case_and_retrains(demo_mentions, si
 
     model_store.classifier_ensure_live()
 
-    # The worker, in this process: a queued retraining runs at once.
-    monkeypatch.setattr(learning, "_queue", lambda run_id: learning.retrain_run(run_id=run_id))
+    monkeypatch.setattr(learning, "_queue", lambda run_id: None)  # no worker yet: the run waits
     case = Case.objects.exclude(route="no_action").exclude(state="closed").order_by("pk").first()
     web = signed_in("webteam")
     web.goto(case.get_absolute_url(), check="the case and how its mention was classified")
@@ -37,9 +36,13 @@ def test_the_web_team_moves_a_wrongly_routed_case_and_retrains(demo_mentions, si
     page = web.page.content()
     assert "Confusion matrix on the held-back evaluation" in page
     assert "Where staff said 1 mention belonged" in page
-    web.submit("Retrain now", check="a retraining, finished")
+    web.submit("Retrain now", check="a retraining, waiting")
     assert re.search(r"/triage/quality/retrain/\d+/$", web.path)
+    assert "Waiting to start" in web.page.locator("#retrain-progress").inner_text()
     run = RetrainRun.objects.get()
+    learning.retrain_run(run_id=run.pk)  # the worker; the open page asks for its progress every 2 seconds
+    web.page.wait_for_selector("#retrain-progress:has-text('Finished')", timeout=30_000)
+    web.check("a retraining, finished: swapped in without a reload")
+    run.refresh_from_db()
     assert run.state == "done" and run.labels_used >= 1
-    assert "Finished" in web.page.locator("#retrain-progress").inner_text()
     web.follow("Back to triage quality", check="triage quality after retraining")
