@@ -20,12 +20,26 @@ SCHEDULES: dict[str, tuple[str, int, dict]] = {
     "Training lapse reminders (daily)": ("policy.training_reminders", 86400, {}),
 }
 
+# name → (task, "minute hour day-of-month month day-of-week" in the council's time zone, kwargs)
+CRONTABS: dict[str, tuple[str, str, dict]] = {
+    "Retrain the triage classifier (nightly)": ("triage.classifier_retrain", "30 2 * * *", {}),
+}
+
 
 def sync() -> None:
-    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+    from django.conf import settings
+    from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
     for name, (task, seconds, kwargs) in SCHEDULES.items():
         if PeriodicTask.objects.filter(name=name).exists():
             continue
         interval, _ = IntervalSchedule.objects.get_or_create(every=seconds, period=IntervalSchedule.SECONDS)
         PeriodicTask.objects.create(name=name, task=task, interval=interval, kwargs=json.dumps(kwargs))
+    for name, (task, cron, kwargs) in CRONTABS.items():
+        if PeriodicTask.objects.filter(name=name).exists():
+            continue
+        minute, hour, day_of_month, month_of_year, day_of_week = cron.split()
+        crontab, _ = CrontabSchedule.objects.get_or_create(
+            minute=minute, hour=hour, day_of_month=day_of_month, month_of_year=month_of_year,
+            day_of_week=day_of_week, timezone=settings.TIME_ZONE)
+        PeriodicTask.objects.create(name=name, task=task, crontab=crontab, kwargs=json.dumps(kwargs))

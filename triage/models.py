@@ -7,6 +7,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 
 from accounts.models import Service
+from accounts.roles import Role as StaffRole
 from monitoring.fields import ExactCharField, ExactTextField
 from monitoring.models import Mention
 
@@ -195,6 +196,17 @@ class TriageSettings(models.Model):
     foi_reminder_working_days = models.PositiveSmallIntegerField(
         default=5, help_text="Remind about an unanswered FOI request this many working days before it is due.")
     config_token = models.CharField(max_length=32, default="initial", editable=False)
+    # The council's named safeguarding contact: who is told at once of a person who may be at risk.
+    # Any of the three, together; with none, the web team is told.
+    safeguarding_role = models.CharField(
+        max_length=30, blank=True, choices=StaffRole.choices,
+        help_text="Everyone with this role is a safeguarding contact (within the service below, if one is chosen).")
+    safeguarding_service = models.ForeignKey(
+        Service, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The staff of this service (with the role above, if one is chosen) are safeguarding contacts.")
+    safeguarding_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+",
+        help_text="Named safeguarding contacts, told whatever their role.")
 
     PHRASE_LISTS = ("critical_phrases", "reputational_phrases", "abuse_words", "foi_phrases", "signpost_phrases",
                     "safeguarding_phrases")
@@ -262,7 +274,9 @@ class Case(models.Model):
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="assigned_cases")
     shared_with = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="shared_cases",
-                                         help_text="Councillors communications chose to tell.")
+                                         help_text="Councillors communications chose to tell, and the "
+                                                   "safeguarding contacts of a safeguarding case: they can read it.")
+    safeguarding = models.BooleanField(default=False, help_text="A person may be at risk of harm.")
     rule_name = models.CharField(max_length=200)
     explanation = models.TextField()
     sla_policy = models.CharField(max_length=60, blank=True)
@@ -345,6 +359,8 @@ class CaseEvent(models.Model):
         FOI_VALIDATED = "foi_validated", "FOI request made valid"
         FOI_REMINDER = "foi_reminder", "FOI reminder"
         FOI_RESPONSE = "foi_response", "FOI response recorded"
+        CORRECTED = "corrected", "Moved to another route"
+        SAFEGUARDING = "safeguarding", "Safeguarding"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField()
@@ -481,6 +497,86 @@ class ClassifierVersion(models.Model):
         from .learned import summary
 
         return summary(self.metrics) if self.metrics.get("route") else {}
+
+
+class RoutingLabel(models.Model):
+    """A staff decision that says where a mention belonged: the council's own label, which
+    retraining learns from beside the shipped corpus. Written by the case services in the
+    transaction of the decision, with what the routing had said at the time."""
+
+    class Decision(models.TextChoices):
+        REROUTED = "rerouted", "Moved to another route"
+        HANDED_OVER = "handed_over", "Handed over to a service"
+        ESCALATED = "escalated", "Escalated to communications"
+        CLOSED_NO_ACTION = "closed_no_action", "Closed as no action"
+        FOI_MARKED = "foi_marked", "Marked as an FOI request"
+        FOI_UNMARKED = "foi_unmarked", "Marked as not an FOI request"
+        SAFEGUARDING_MARKED = "safeguarding_marked", "Marked as safeguarding"
+        SAFEGUARDING_UNMARKED = "safeguarding_unmarked", "Marked as not safeguarding"
+
+    mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="labels")
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="labels")
+    route = models.CharField(max_length=30, choices=Route.choices)
+    service = models.ForeignKey(Service, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    safeguarding = models.BooleanField(default=False)
+    decision = models.CharField(max_length=30, choices=Decision.choices)
+    # What the routing had said when the decision was made (the model's own guess where it made one).
+    predicted_route = models.CharField(max_length=30, blank=True)
+    predicted_service = models.CharField(max_length=100, blank=True, help_text="A service slug.")
+    predicted_safeguarding = models.BooleanField(null=True, blank=True)
+    model_version = models.CharField(max_length=100, blank=True, help_text="The model that routed the mention.")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    actor_name = models.CharField(max_length=200, blank=True, help_text="Kept if the user is deleted.")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["-at"]), models.Index(fields=["mention", "-at"])]
+
+    def __str__(self):
+        return f"Label of mention {self.mention_id}: {self.route}"
+
+
+class RetrainRun(models.Model):
+    """One retraining of the classifier on the shipped corpus and the council's labels: its
+    progress while the task runs, then the version trained and whether it was promoted."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Training"
+        DONE = "done", "Finished"
+        FAILED = "failed", "Failed"
+
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    requested_by_name = models.CharField(max_length=200, help_text="Kept if the user is deleted; \"system\" "
+                                                                   "for the nightly run.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Per cent done.")
+    step = models.CharField(max_length=200, blank=True, help_text="What the task is doing.")
+    error = models.TextField(blank=True)
+    labels_used = models.PositiveIntegerField(default=0, help_text="The council's labels trained on.")
+    version = models.CharField(max_length=100, blank=True, help_text="The version trained.")
+    promoted = models.BooleanField(default=False)
+    outcome = models.TextField(blank=True, help_text="Why the version was promoted or kept back.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(progress__lte=100), name="retrainrun_progress")]
+
+    def __str__(self):
+        return f"Retraining {self.pk}"
+
+    def get_absolute_url(self):
+        return reverse("triage_retrain_run", args=[self.pk])
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED)
 
 
 from .governance_models import DataRequest, ModerationAction, ReplyDraft, ReplyRule  # noqa: E402,F401  (replies and moderation)

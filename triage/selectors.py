@@ -82,8 +82,8 @@ def case_scope(user: User) -> Q | None:
         scope |= Q(route=Route.CUSTOMER_SERVICE)
     if user.has_role(*SERVICE_STAFF) and user.service_id:
         scope |= Q(service_id=user.service_id)
-    if user.has_role(Role.COUNCILLOR):
-        scope |= Q(pk__in=Case.shared_with.through.objects.filter(user=user).values("case_id"))
+    # Councillors communications chose to tell, and the safeguarding contacts of a safeguarding case.
+    scope |= Q(pk__in=Case.shared_with.through.objects.filter(user=user).values("case_id"))
     return scope
 
 
@@ -289,6 +289,26 @@ def assignable_users() -> QuerySet[User]:
             .distinct().order_by("first_name", "last_name", "username"))
 
 
+def safeguarding_contacts() -> list[User]:
+    """The council's named safeguarding contact (TriageSettings): the named users, everyone with
+    the role (within the service, if one is chosen) or the service's staff; the web team when
+    none is named."""
+    from accounts.selectors import staff_with_role
+
+    row = config.settings_get()
+    users = {u.pk: u for u in row.safeguarding_users.filter(is_active=True)}
+    if row.safeguarding_role:
+        users.update({u.pk: u for u in staff_with_role(row.safeguarding_role,
+                                                       service_id=row.safeguarding_service_id)})
+    elif row.safeguarding_service_id:
+        service_staff = User.objects.filter(is_active=True).filter(
+            Q(service_id=row.safeguarding_service_id) | Q(headed_services=row.safeguarding_service_id)).distinct()
+        users.update({u.pk: u for u in service_staff})
+    if not users:
+        users = {u.pk: u for u in staff_with_role(Role.WEB_TEAM)}
+    return list(users.values())
+
+
 def councillors() -> QuerySet[User]:
     return User.objects.filter(is_active=True, groups__name=Role.COUNCILLOR).distinct().order_by(
         "last_name", "first_name")
@@ -428,3 +448,25 @@ def rule_preview(*, proposed: matrix.Rule, replaces: str | None = None, limit: i
         changed=changed[:examples], changed_total=len(changed),
     )
 
+
+
+# --- the learned classifier ----------------------------------------------------------------
+
+def classifier_live():
+    """The live classifier version, or None."""
+    from .models import ClassifierVersion
+
+    return ClassifierVersion.objects.filter(status=ClassifierVersion.Status.LIVE).defer("params").first()
+
+
+def classifier_versions():
+    """Every classifier version, newest first, without its parameters."""
+    from .models import ClassifierVersion
+
+    return ClassifierVersion.objects.defer("params").order_by("-version")
+
+
+def retrain_latest():
+    from .models import RetrainRun
+
+    return RetrainRun.objects.order_by("-created_at", "-pk").first()
