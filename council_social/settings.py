@@ -7,6 +7,7 @@ Production uses council_social.settings_production, which requires the secrets.
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from cryptography.fernet import Fernet
@@ -284,6 +285,20 @@ PLATFORM_APPS = env.json("PLATFORM_APPS", default={})  # slug → {"client_id", 
 # Caps on what an app may read per month or day, beyond rate limits (monitoring/budget.py):
 # {"x": 10000} for X's Basic tier (posts read a month), {"youtube": 10000} (quota units a day).
 API_CAPS = env.json("API_CAPS", default={})
+
+
+def _host_and_port(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}" if parts.hostname else ""
+
+
+# Hosts the guarded fetcher (platforms/fetch.py) may reach whatever their address: an
+# administrator names a lab server here ("host" for any port, or "host:port"). The site itself
+# (its uploaded images) and, when used, the platform simulator are allowed on their own port only.
+FETCH_ALLOWED_HOSTS = frozenset(
+    [h.lower() for h in env.list("FETCH_ALLOWED_HOSTS", default=[])]
+    + [_host_and_port(SITE_URL)] + ([_host_and_port(SIMULATOR_URL)] if USE_SIMULATOR else [])
+) - {""}
 if USE_SIMULATOR and SIMULATOR_URL.startswith("http://"):
     # The simulator speaks plain HTTP on this machine; oauthlib refuses that unless told.
     os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
