@@ -209,3 +209,38 @@ class ApiUsage(models.Model):
 
     def __str__(self):
         return f"{self.platform} {self.period_start:%Y-%m-%d}: {self.used}"
+
+
+class WebSource(models.Model):
+    """A channel of the `web` platform: a feed or a page the council listens to. Its address is
+    the channel's url; every fetch of it goes through the guarded fetcher (platforms.fetch)."""
+
+    class Kind(models.TextChoices):
+        FEED = "feed", "Feed (RSS or Atom)"
+        PAGE = "page", "Web page"
+
+    class Mode(models.TextChoices):
+        WATCHED = "watched", "Watched: keep every entry"
+        SEARCHED = "searched", "Searched: keep entries that match the watch terms"
+
+    channel = models.OneToOneField(Channel, on_delete=models.CASCADE, related_name="web_source")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.FEED)
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.WATCHED)
+    added_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["channel__handle"]
+
+    def __str__(self):
+        return f"{self.channel.handle} ({self.get_kind_display()}, {self.mode})"
+
+
+class HostVisit(models.Model):
+    """When a web host was last visited, so that sources on one host keep a minimum interval."""
+
+    host = models.CharField(max_length=255, unique=True)
+    visited_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.host} at {self.visited_at}"
