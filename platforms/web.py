@@ -34,6 +34,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib import robotparser
 from urllib.parse import urlsplit, urlunsplit
+from xml.sax import SAXException
 
 from platforms.base import (
     KIND_MENTION,
@@ -176,8 +177,10 @@ def parse_feed(body: bytes | str, *, source_url: str = "", kind: str = KIND_MENT
                                body=data.decode("utf-8", "replace"))
     parsed = feedparser.parse(io.BytesIO(data), sanitize_html=False, resolve_relative_uris=False)
     version = parsed.get("version") or ""
-    if parsed.get("bozo") and not parsed.entries:
-        reason = parsed.get("bozo_exception")
+    reason = parsed.get("bozo_exception")
+    # Not well-formed XML (cut off, damaged) is refused whole even when feedparser recovered some
+    # entries; a wrong declared encoding or content type is only a warning.
+    if parsed.get("bozo") and (not parsed.entries or isinstance(reason, SAXException)):
         raise MalformedPayload(f"web: not a feed that can be read ({type(reason).__name__}: {reason})",
                                body=data.decode("utf-8", "replace"))
     if not version and not parsed.entries:
