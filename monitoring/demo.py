@@ -3,7 +3,6 @@ from django.conf import settings
 
 from accounts.models import Channel, ChannelConnection
 from accounts.services import channel_connection_store
-
 from platforms import client_class
 
 from .clients import has_client
