@@ -11,6 +11,10 @@ navigation.register("Mentions", "mention_list", roles=set(Role.values) - {Role.C
                     description="Everything heard about the council, searchable.", order=20)
 navigation.register("People", "author_list", roles={Role.WEB_TEAM, Role.ADMINISTRATOR},
                     description="Find an author to export or erase what is held about them.", order=85)
+navigation.register("Web sources", "source_list", roles=set(Role.values) - {Role.COUNCILLOR, Role.MONITORING_OFFICER},
+                    description="Blogs, news, forums and web pages the council listens to.", order=22)
+navigation.register("Watch list", "watchlist", roles={Role.WEB_TEAM, Role.COMMUNICATIONS_OFFICER, Role.ADMINISTRATOR},
+                    description="People who matter: their mentions of the council are always looked at.", order=23)
 accounts_api.HEALTH_PROVIDERS.append(selectors.channel_health)
 
 

@@ -1,5 +1,6 @@
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 from accounts.models import Channel, Service
 
@@ -244,3 +245,42 @@ class HostVisit(models.Model):
 
     def __str__(self):
         return f"{self.host} at {self.visited_at}"
+
+
+class WatchedAccount(models.Model):
+    """Someone who matters (seed 004: "key decision makers and influential blogs"): a local
+    journalist, an MP, a councillor, a community leader or an influential site, on any platform.
+    Their mentions of the council are never left without a look. Listening stays about the
+    council: each entry says who added it and why, every change is audited, and it is reviewed
+    yearly."""
+
+    class Kind(models.TextChoices):
+        JOURNALIST = "journalist", "Journalist"
+        POLITICIAN = "politician", "MP or councillor"
+        COMMUNITY_LEADER = "community_leader", "Community leader"
+        INFLUENTIAL_SITE = "influential_site", "Influential blog or site"
+        OTHER = "other", "Other"
+
+    REVIEW_DAYS = 365
+
+    platform = models.CharField(max_length=20, choices=Channel.Platform.choices)
+    handle = models.CharField(max_length=200, help_text="The account's handle on the platform (without @), or, "
+                                                        "for the web, the site's host name or the author's name.")
+    name = models.CharField(max_length=200, help_text="Who this is, e.g. the newspaper and the journalist's name.")
+    kind = models.CharField(max_length=30, choices=Kind.choices, default=Kind.OTHER)
+    reason = models.TextField(help_text="Why their mentions of the council matter.")
+    added_by = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_due_on = models.DateField(help_text="When the entry is next reviewed (a year after adding or review).")
+    review_flagged_at = models.DateTimeField(null=True, blank=True, help_text="When the web team was told the "
+                                                                               "review is due.")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["platform", "handle"]
+        constraints = [models.UniqueConstraint("platform", Lower("handle"), name="watchedaccount_unique_handle")]
+        indexes = [models.Index(fields=["active", "platform"]), models.Index(fields=["review_due_on"])]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_platform_display()} {self.handle})"

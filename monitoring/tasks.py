@@ -55,3 +55,11 @@ def retention_purge() -> dict:
     from .privacy import retention_purge as purge
 
     return purge()
+
+
+@shared_task(name="monitoring.watchlist_reviews", acks_late=True, ignore_result=True)
+def watchlist_reviews() -> int:
+    """Daily housekeeping: tell the web team which watch-list entries are due their yearly review."""
+    from .watchlist import watchlist_reviews_flag
+
+    return watchlist_reviews_flag()
