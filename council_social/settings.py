@@ -309,6 +309,11 @@ POLL_MAX_BACKOFF_SECONDS = env.int("POLL_MAX_BACKOFF_SECONDS", default=900)
 # least time between two visits to one host, whatever the number of sources on it.
 WEB_USER_AGENT = env.str("WEB_USER_AGENT", default=f"CouncilSocial/1.0 (+{SITE_URL}; {COUNCIL_NAME})")
 WEB_HOST_MIN_INTERVAL_SECONDS = env.int("WEB_HOST_MIN_INTERVAL_SECONDS", default=10)
+# Places counted as topics on the Rising page (monitoring.trends): the borough's wards, streets and landmarks.
+TREND_PLACES = env.list("TREND_PLACES", default=[
+    "Kingsmere Green", "Old Town", "Harbour Parade", "High Street", "Station Road", "London Road", "Mere Road",
+    "Castle Street", "Bridge Street", "Weald Road", "Mill Lane", "Chapel Lane", "Elm Grove", "Quarry Road",
+    "Wharf Road", "Church Street", "the bypass", "the A412"])
 # A poll's lease on its endpoint, renewed with each page stored; a killed worker's lease lapses
 # after this, and the endpoint is polled again (benchmarks/fault_drill.py).
 POLL_LEASE_SECONDS = env.int("POLL_LEASE_SECONDS", default=60)

@@ -284,3 +284,51 @@ class WatchedAccount(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.get_platform_display()} {self.handle})"
+
+
+class TopicCount(models.Model):
+    """How many of the council's mentions carried a topic (a hashtag, a phrase or a place) in one
+    hour. Days are the sum of their hours (monitoring.trends)."""
+
+    class Kind(models.TextChoices):
+        HASHTAG = "hashtag", "Hashtag"
+        PHRASE = "phrase", "Phrase"
+        PLACE = "place", "Place"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    topic = models.CharField(max_length=100)
+    hour = models.DateTimeField(help_text="The start of the hour (UTC).")
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "topic", "hour"], name="topiccount_unique_hour")]
+        indexes = [models.Index(fields=["hour", "kind"]), models.Index(fields=["kind", "topic", "hour"],
+                                                                       name="topiccount_topic_hour")]
+
+    def __str__(self):
+        return f"{self.topic} at {self.hour:%Y-%m-%d %H}: {self.count}"
+
+
+class SpikeAlert(models.Model):
+    """A topic rising well above its own recent baseline: one alert per topic per episode."""
+
+    kind = models.CharField(max_length=10, choices=TopicCount.Kind.choices)
+    topic = models.CharField(max_length=100)
+    started_at = models.DateTimeField(help_text="The hour the episode began.")
+    last_rising_at = models.DateTimeField(help_text="The last hour it was still above the threshold.")
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="When it fell back (the episode ended).")
+    count = models.PositiveIntegerField(help_text="Mentions in the hour that raised the alert.")
+    peak = models.PositiveIntegerField(default=0)
+    baseline_mean = models.FloatField()
+    baseline_sd = models.FloatField()
+    threshold = models.FloatField()
+    explanation = models.TextField()
+    mentions = models.ManyToManyField(Mention, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["kind", "topic"], condition=Q(ended_at__isnull=True),
+                                               name="spikealert_one_open_per_topic")]
+
+    def __str__(self):
+        return f"{self.topic} rising since {self.started_at:%Y-%m-%d %H:%M}"

@@ -63,3 +63,11 @@ def watchlist_reviews() -> int:
     from .watchlist import watchlist_reviews_flag
 
     return watchlist_reviews_flag()
+
+
+@shared_task(name="monitoring.spikes_detect", acks_late=True, ignore_result=True)
+def spikes_detect() -> dict:
+    """Every five minutes: test this hour's topics against their baselines (one alert per episode)."""
+    from .trends import spikes_detect as detect
+
+    return detect()

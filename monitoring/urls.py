@@ -11,6 +11,7 @@ urlpatterns = [
     path("authors/<int:pk>/", views.author_detail, name="author_detail"),
     path("authors/<int:pk>/export.<str:fmt>", views.author_export, name="author_export"),
     path("authors/<int:pk>/erase/", views.author_erase, name="author_erase"),
+    path("rising/", web_views.rising, name="rising"),
     path("sources/", web_views.source_list, name="source_list"),
     path("sources/add/", web_views.source_add, name="source_add"),
     path("watch-list/", web_views.watchlist_page, name="watchlist"),

@@ -12,7 +12,7 @@ from accounts.models import Channel
 from accounts.roles import MANAGE_ALL_CHANNELS, SEE_ALL_CHANNELS
 
 from . import watchlist
-from .models import PollState, WatchedAccount, WebSource
+from .models import PollState, SpikeAlert, WatchedAccount, WebSource
 from .web import SourceRefused, web_source_create
 from .web_forms import WatchedAccountEditForm, WatchedAccountForm, WebSourceForm
 
@@ -109,3 +109,16 @@ def watchlist_review(request, pk, decision):
     messages.success(request, f"{name} is kept for another year." if decision == "keep"
                      else f"{name} is removed from the watch list.")
     return HttpResponseRedirect(reverse("watchlist"))
+
+
+@login_required
+def rising(request):
+    _require(request.user, SEE_ALL_CHANNELS, "see what is rising")
+    from . import trends
+
+    alerts = list(trends.rising_now(limit=20).prefetch_related("mentions"))
+    recent = SpikeAlert.objects.filter(ended_at__isnull=False).order_by("-started_at")[:10]
+    return render(request, "monitoring/rising.html", {
+        "alerts": alerts, "recent": recent, "hour": trends.trending(hours=1), "day": trends.trending(hours=24),
+        "rule": {"min_count": trends.MIN_COUNT, "ratio": trends.RATIO, "sigmas": trends.SIGMAS,
+                 "days": trends.BASELINE_DAYS}})
