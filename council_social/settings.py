@@ -309,6 +309,7 @@ POLL_MAX_BACKOFF_SECONDS = env.int("POLL_MAX_BACKOFF_SECONDS", default=900)
 # least time between two visits to one host, whatever the number of sources on it.
 WEB_USER_AGENT = env.str("WEB_USER_AGENT", default=f"CouncilSocial/1.0 (+{SITE_URL}; {COUNCIL_NAME})")
 WEB_HOST_MIN_INTERVAL_SECONDS = env.int("WEB_HOST_MIN_INTERVAL_SECONDS", default=10)
+WEB_POLL_INTERVAL_SECONDS = env.int("WEB_POLL_INTERVAL_SECONDS", default=300)  # how often a new source is read
 # Places counted as topics on the Rising page (monitoring.trends): the borough's wards, streets and landmarks.
 TREND_PLACES = env.list("TREND_PLACES", default=[
     "Kingsmere Green", "Old Town", "Harbour Parade", "High Street", "Station Road", "London Road", "Mere Road",

@@ -16,7 +16,7 @@ from accounts.audit import audit_record
 from accounts.models import Channel
 from platforms.fetch import FetchError, FetchRefused, check_url
 
-from .models import HostVisit, WebSource
+from .models import HostVisit, PollState, WebSource
 
 
 class SourceRefused(ValueError):
@@ -53,6 +53,9 @@ def web_source_create(*, actor, handle: str, display_name: str, url: str, servic
                                       added_by=actor if getattr(actor, "pk", None) else None)
     audit_record(actor=actor, action="web_source.create", obj=channel,
                  changes={"kind": [None, kind], "mode": [None, mode], "url": [None, url]}, service=service)
+    # Sites are read less often than platform APIs: every WEB_POLL_INTERVAL_SECONDS unless changed.
+    PollState.objects.get_or_create(channel=channel, endpoint="source",
+                                    defaults={"interval_seconds": settings.WEB_POLL_INTERVAL_SECONDS})
     poll_states_sync(channel=channel)
     return source
 

@@ -323,8 +323,13 @@ class WebClient(PlatformClient):
         """Fetch robots.txt once a day; InvalidRequest when it disallows the source."""
         cached = state.get("robots") or {}
         if not cached or time.time() - float(cached.get("at", 0)) > ROBOTS_TTL:
-            response = self.get(robots_url(self.source_url), max_bytes=ROBOTS_MAX_BYTES)
-            rules = response.text if response.status == 200 else ""
+            try:
+                response = self.get(robots_url(self.source_url), max_bytes=ROBOTS_MAX_BYTES)
+                rules = response.text if response.status == 200 else ""
+            except InvalidRequest as exc:
+                if exc.status is None or not 400 <= exc.status < 500:
+                    raise
+                rules = ""  # robots.txt refused (401, 403…): as the convention says, nothing is disallowed
             cached = state["robots"] = {"at": time.time(), "rules": rules[:ROBOTS_MAX_BYTES]}
         if cached.get("rules") and not robots_allows(cached["rules"], self.source_url, self.user_agent):
             raise InvalidRequest(f"web: robots.txt of {urlsplit(self.source_url).hostname} disallows "
@@ -361,7 +366,9 @@ class WebClient(PlatformClient):
         if self.source_kind == PAGE:
             known = set(seen)
             items, prints = page_items(response.text, url=self.source_url, known=known, now=now, kind=kind)
-            seen = {p: "" for p in prints} | {p: "" for p in list(known)[-MAX_REMEMBERED:] if p not in prints}
+            # Paragraphs seen before stay remembered (a paragraph put back is not new), the current ones last
+            # so that they survive the bound.
+            seen = {p: "" for p in seen if p not in prints} | {p: "" for p in prints}
         else:
             try:
                 parsed = parse_feed(response.body, source_url=self.source_url, kind=kind, now=now)

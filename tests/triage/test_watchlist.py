@@ -39,7 +39,9 @@ def test_a_watch_listed_journalists_mild_mention_is_routed_for_a_look(journalist
     assert mention.routing.classification["reasons"]["watched"] == \
         "Jo Reed, Kingsmere Gazette: Covers the council for the local paper"
     page = html.unescape(client_for(staff[Role.WEB_TEAM]).get(case.get_absolute_url()).content.decode())
-    assert "Watched" in page and "Covers the council for the local paper" in page
+    assert "Watched</strong> Jo Reed, Kingsmere Gazette: Covers the council for the local paper" in page
+    mentions = html.unescape(client_for(staff[Role.WEB_TEAM]).get("/mentions/").content.decode())
+    assert mentions.count("Watched</strong>") == 1 and "Covers the council for the local paper" in mentions
 
 
 def test_a_watched_site_matches_its_mentions_by_host(staff, post, case_of, channels):

@@ -69,3 +69,19 @@ def test_the_watch_list_pages(staff, client_for):
     assert comms.get("/watch-list/").status_code == 200
     assert comms.get("/watch-list/add/").status_code == 403
     assert client_for(staff[Role.SERVICE_EDITOR]).get("/watch-list/").status_code == 403
+
+
+def test_housekeeping_does_not_ask_for_the_branding_of_someone_elses_blog(services):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts import housekeeping
+
+    facts = housekeeping.ChannelFacts(
+        id=1, status="active", last_activity_at=timezone.now(), created_at=timezone.now() - timedelta(days=3),
+        manager_count=1, service_name="Communications", service_has_head=True, web_team_has_access=True,
+        branding_missing=None, connection=None)
+    assert "branding" in housekeeping.channel_issues(facts, now=timezone.now(), dormant_after_days=90)
+    web = housekeeping.ChannelFacts(**{**facts.__dict__, "platform": "web"})
+    assert "branding" not in housekeeping.channel_issues(web, now=timezone.now(), dormant_after_days=90)

@@ -111,3 +111,10 @@ def test_a_watched_page_is_stored_whole_then_each_changed_paragraph_once():
     third = web.fetch("source", second.next_cursor)
     assert third.items == []
     assert json.loads(third.next_cursor)["seen"]
+
+
+@responses.activate
+def test_a_robots_txt_that_is_refused_disallows_nothing():
+    responses.get(ROBOTS, status=403)
+    responses.get(FEED, body=rss(("a", "Bins", "Missed again")))
+    assert len(client().fetch("source", None).items) == 1
