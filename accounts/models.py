@@ -73,6 +73,7 @@ class Channel(models.Model):
         BLUESKY = "bluesky", "Bluesky"
         LINKEDIN = "linkedin", "LinkedIn"
         FLICKR = "flickr", "Flickr"
+        WEB = "web", "Web (feeds and pages)"
 
     class Kind(models.TextChoices):
         CORPORATE = "corporate", "Corporate"

@@ -16,6 +16,8 @@ SCHEDULES: dict[str, tuple[str, int, dict]] = {
     "Case notices": ("triage.case_notices", 60, {}),
     "FOI answer reminders": ("triage.foi_reminders", 3600, {}),
     "Channel housekeeping audit (daily)": ("accounts.housekeeping_audit", 86400, {}),
+    "Rising topics (spike alerts)": ("monitoring.spikes_detect", 300, {}),
+    "Watch list yearly reviews (daily)": ("monitoring.watchlist_reviews", 86400, {}),
     "Policy annual review reminders (daily)": ("policy.review_reminders", 86400, {}),
     "Training lapse reminders (daily)": ("policy.training_reminders", 86400, {}),
 }

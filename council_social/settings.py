@@ -332,6 +332,16 @@ if USE_SIMULATOR and SIMULATOR_URL.startswith("http://"):
 POLL_INTERVAL_SECONDS = env.int("POLL_INTERVAL_SECONDS", default=60)
 POLL_MIN_INTERVAL_SECONDS = 5
 POLL_MAX_BACKOFF_SECONDS = env.int("POLL_MAX_BACKOFF_SECONDS", default=900)
+# Web sources (feeds and pages, monitoring.web): the User-Agent that names this deployment, and the
+# least time between two visits to one host, whatever the number of sources on it.
+WEB_USER_AGENT = env.str("WEB_USER_AGENT", default=f"CouncilSocial/1.0 (+{SITE_URL}; {COUNCIL_NAME})")
+WEB_HOST_MIN_INTERVAL_SECONDS = env.int("WEB_HOST_MIN_INTERVAL_SECONDS", default=10)
+WEB_POLL_INTERVAL_SECONDS = env.int("WEB_POLL_INTERVAL_SECONDS", default=300)  # how often a new source is read
+# Places counted as topics on the Rising page (monitoring.trends): the borough's wards, streets and landmarks.
+TREND_PLACES = env.list("TREND_PLACES", default=[
+    "Kingsmere Green", "Old Town", "Harbour Parade", "High Street", "Station Road", "London Road", "Mere Road",
+    "Castle Street", "Bridge Street", "Weald Road", "Mill Lane", "Chapel Lane", "Elm Grove", "Quarry Road",
+    "Wharf Road", "Church Street", "the bypass", "the A412"])
 # A poll's lease on its endpoint, renewed with each page stored; a killed worker's lease lapses
 # after this, and the endpoint is polled again (benchmarks/fault_drill.py).
 POLL_LEASE_SECONDS = env.int("POLL_LEASE_SECONDS", default=60)

@@ -145,6 +145,7 @@ def ingest_items(*, channel: Channel, items: list[Item], raw: RawPayload | None)
     result.new_ids = [m.pk for m in new]
     if existing:
         _refresh_engagement(unique, existing)
+        _refresh_edited(unique, existing)
     if new:
         for hook in NEW_MENTION_HOOKS:
             hook(new)
@@ -168,6 +169,21 @@ def _refresh_engagement(items: dict[str, Item], existing: dict[str, int]) -> Non
     if grown:
         for hook in GROWN_MENTION_HOOKS:
             hook(grown)
+
+
+def _refresh_edited(items: dict[str, Item], existing: dict[str, int]) -> None:
+    """A later version of a known item (an edited blog post) replaces its text and address."""
+    edited = {existing[i.external_id]: i for i in items.values() if i.edited and i.external_id in existing}
+    if not edited:
+        return
+    changed = []
+    for mention in Mention.objects.filter(pk__in=list(edited)).only("id", "text", "url"):
+        item = edited[mention.pk]
+        if (mention.text, mention.url) != (item.text, item.url[:1000]):
+            mention.text, mention.url = item.text, item.url[:1000]
+            changed.append(mention)
+    if changed:
+        bulk.update(Mention, changed, ["text", "url"])
 
 
 @transaction.atomic
@@ -267,7 +283,8 @@ def poll_run(*, state_id: int, client=None) -> dict:
         return {"skipped": "not due, disabled or already running"}
     state = PollState.objects.select_related("channel", "channel__connection").get(pk=state_id)
     connection = getattr(state.channel, "connection", None)
-    if connection is None or not connection.is_connected or connection.needs_reauth:
+    if _needs_connection(state.channel) and (connection is None or not connection.is_connected
+                                             or connection.needs_reauth):
         _release(state_id)
         return {"skipped": "channel not connected or needs re-authorising"}
     if client is None:
@@ -305,6 +322,9 @@ def poll_run(*, state_id: int, client=None) -> dict:
             if not more:
                 break
     except AuthError as exc:
+        if connection is None:
+            _fail(state, exc)
+            return {**total.as_dict(), "pages": pages, "error": "auth"}
         if connection.refresh_token and refresh_connection(connection=connection, client=client):
             _release(state_id)
             return {**total.as_dict(), "pages": pages, "refreshed": True}
@@ -333,6 +353,13 @@ def poll_run(*, state_id: int, client=None) -> dict:
     _release(state_id)
     # "more": a backlog is left that the budget allows reading now (the task carries on at once).
     return {**total.as_dict(), "pages": pages, **({"more": True} if more else {})}
+
+
+def _needs_connection(channel: Channel) -> bool:
+    """Whether the channel is polled with its own credentials (web sources are public)."""
+    from platforms import client_class
+
+    return client_class(channel.platform).needs_credentials
 
 
 def _fail(state: PollState, exc: Exception) -> None:
@@ -430,8 +457,8 @@ def poll_states_sync(*, channel: Channel) -> list[PollState]:
     from platforms import client_class
 
     connection = getattr(channel, "connection", None)
-    active = (channel.status in (Channel.Status.ACTIVE, Channel.Status.DORMANT) and connection is not None
-              and connection.is_connected)
+    active = (channel.status in (Channel.Status.ACTIVE, Channel.Status.DORMANT)
+              and (not _needs_connection(channel) or (connection is not None and connection.is_connected)))
     states = []
     for endpoint in client_class(channel.platform).endpoints:
         state, _ = PollState.objects.get_or_create(
@@ -504,7 +531,7 @@ def ingest_file(*, channel: Channel, body: str, endpoint: str | None = None, sou
 
     client = client_for(channel)
     try:
-        items = client.parse(json.loads(body), endpoint=endpoint)
+        items = client.parse(client.decode(body), endpoint=endpoint)
     except (ValueError, MalformedPayload) as exc:
         quarantine_record(channel=channel, platform=channel.platform, endpoint=endpoint or "", body=body,
                           error=f"{source_name}: {exc}", source="file")

@@ -55,3 +55,19 @@ def retention_purge() -> dict:
     from .privacy import retention_purge as purge
 
     return purge()
+
+
+@shared_task(name="monitoring.watchlist_reviews", acks_late=True, ignore_result=True)
+def watchlist_reviews() -> int:
+    """Daily housekeeping: tell the web team which watch-list entries are due their yearly review."""
+    from .watchlist import watchlist_reviews_flag
+
+    return watchlist_reviews_flag()
+
+
+@shared_task(name="monitoring.spikes_detect", acks_late=True, ignore_result=True)
+def spikes_detect() -> dict:
+    """Every five minutes: test this hour's topics against their baselines (one alert per episode)."""
+    from .trends import spikes_detect as detect
+
+    return detect()

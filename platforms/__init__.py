@@ -10,6 +10,7 @@ CLIENTS = {
     "mastodon": "platforms.mastodon:MastodonClient",
     "bluesky": "platforms.bluesky:BlueskyClient",
     "linkedin": "platforms.linkedin:LinkedInClient",
+    "web": "platforms.web:WebClient",
 }
 
 

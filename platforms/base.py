@@ -54,6 +54,7 @@ class Item:
     replies: int = 0
     reshares: int = 0
     raw: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    edited: bool = False  # a later version of an item already returned: its text replaces the stored one
 
 
 @dataclasses.dataclass
@@ -259,6 +260,7 @@ class PlatformClient(abc.ABC):
 
     platform: str = ""
     endpoints: tuple[str, ...] = ()
+    needs_credentials: bool = True  # False: polled without a connection (public web sources)
     max_text_length: int | None = None
     # The real service's URLs. The simulator serves each platform under
     # SIMULATOR/<platform> followed by the real URL's path (see simulator_urls).
@@ -293,6 +295,10 @@ class PlatformClient(abc.ABC):
     @abc.abstractmethod
     def fetch(self, endpoint: str, cursor: str | None, *, watch_terms: Iterable[str] = ()) -> Page:
         """The next page of items on `endpoint` since `cursor`."""
+
+    def decode(self, text: str) -> Any:
+        """A saved response body as parse() takes it (ingest_file). ValueError if it cannot be read."""
+        return json.loads(text)
 
     @abc.abstractmethod
     def parse(self, body: Any, *, endpoint: str | None = None) -> list[Item]:

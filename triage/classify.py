@@ -53,6 +53,7 @@ class MentionInput:
     replies: int = 0
     reshares: int = 0
     kind: str = "mention"  # "mention", "comment", "reply" or "search_hit" (platforms.base.KINDS)
+    watched: str = ""  # who the author is and why they matter, when on the watch list
 
 
 @dataclasses.dataclass(frozen=True)
@@ -634,6 +635,8 @@ class _Compiled:
         if m.author_engagement and m.author_engagement > 0 and inf.engagement_full > 0:
             score += inf.engagement_bonus * min(1.0, m.author_engagement / inf.engagement_full)
         score_int = max(0, min(100, round(score)))
+        if m.watched:  # someone the web team named: influential whatever their audience
+            return max(score_int, inf.influential_score), True, f"on the watch list ({m.watched})"
         by_followers = followers is not None and followers >= inf.influential_followers
         influential = by_followers or score_int >= inf.influential_score
         who = "an unknown number of followers" if followers is None else f"{followers:,} followers"
@@ -707,6 +710,8 @@ class _Compiled:
 
         influence, influential, influence_reason = self.influence(m)
         reasons["influence"] = influence_reason
+        if m.watched:
+            reasons["watched"] = m.watched
 
         service, service_phrase, service_reason = self.service(hits, m.channel_service, prediction)
         reasons["service"] = service_reason

@@ -332,8 +332,8 @@ class Matrix:
                     break
                 evidence.append((key, found))
             else:
-                return _decide(compiled.rule, evidence, c)
-        return _fallback(c)
+                return _look_at_watched(_decide(compiled.rule, evidence, c), m)
+        return _look_at_watched(_fallback(c), m)
 
 
 def compile_rules(rules: Iterable[Rule] | Matrix) -> Matrix:
@@ -396,6 +396,23 @@ def _fallback(c: Classification) -> Decision:
                      f"it is looked at again if the thread grows."),
         fallback=True,
         thread_growth=c.thread_growth,
+    )
+
+
+WATCH_LIST_RULE_NAME = "Someone on the watch list"
+
+
+def _look_at_watched(decision: Decision, m: MentionInput) -> Decision:
+    """A mention by someone on the watch list is never "no action" without a look: the web team
+    looks at it (same working day)."""
+    if decision.route != NO_ACTION or not m.watched:
+        return decision
+    return Decision(
+        rule=WATCH_LIST_RULE_NAME, route=WEB_TEAM_RESPONSE, priority="high", sla=ROUTE_DEFAULT_SLA[WEB_TEAM_RESPONSE],
+        notify=("web_team",),
+        explanation=(f"The author is on the watch list ({m.watched}), so the web team looks at it rather than "
+                     f"leaving it to monitoring. Without the watch list: {decision.explanation}"),
+        thread_growth=decision.thread_growth,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
@@ -366,7 +367,15 @@ def rule_list() -> QuerySet[Rule]:
     return Rule.objects.order_by("order", "pk")
 
 
-def mention_input(mention: Mention) -> classify.MentionInput:
+def mention_inputs(mentions: Sequence[Mention]) -> list[classify.MentionInput]:
+    """mention_input of each, with the watch list looked up once for them all."""
+    from monitoring.watchlist import watch_reasons, watched_label
+
+    watched = watch_reasons(mentions)
+    return [mention_input(m, watched=watched_label(watched[m.pk]) if m.pk in watched else "") for m in mentions]
+
+
+def mention_input(mention: Mention, *, watched: str = "") -> classify.MentionInput:
     """What the classifier needs from a stored mention (its author and channel loaded)."""
     author, channel = mention.author, mention.channel
     on_channel = mention.kind != Mention.Kind.SEARCH_HIT
@@ -378,7 +387,7 @@ def mention_input(mention: Mention) -> classify.MentionInput:
         channel_service=channel.service.slug if on_channel else "",
         author_followers=followers, author_verified=author.verified, author_engagement=engagement,
         author_real_name_visible=classify.looks_like_real_name(author.display_name),
-        replies=mention.replies, reshares=mention.reshares,
+        replies=mention.replies, reshares=mention.reshares, watched=watched,
     )
 
 
@@ -431,7 +440,7 @@ def rule_preview(*, proposed: matrix.Rule, replaces: str | None = None, limit: i
     cfg = config.current()
     mentions = list(Mention.objects.select_related("author", "channel", "channel__service")
                     .order_by("-posted_at", "-pk")[:limit])
-    inputs = [mention_input(m) for m in mentions]
+    inputs = mention_inputs(mentions)
     classifications = classify.classify_many(inputs, cfg.classifier, cfg.predictor)
     before = matrix.route_many(cfg.matrix, classifications, inputs)
     rules = [r for r in cfg.rules if r.name not in (replaces, proposed.name)] + [proposed]

@@ -287,7 +287,7 @@ def mentions_route(mentions: Sequence[Mention] | Sequence[int]) -> int:
     if not mentions:
         return 0
     cfg = config.current()
-    inputs = [selectors.mention_input(m) for m in mentions]
+    inputs = selectors.mention_inputs(mentions)
     classifications = classify.classify_many(inputs, cfg.classifier, cfg.predictor)
     decisions = matrix.route_many(cfg.matrix, classifications, inputs)
     now = timezone.now()
@@ -369,7 +369,7 @@ def mentions_rethink(mention_ids: Sequence[int]) -> int:
     if not routings:
         return 0
     cfg = config.current()
-    inputs = [selectors.mention_input(r.mention) for r in routings]
+    inputs = selectors.mention_inputs([r.mention for r in routings])
     classifications = classify.classify_many(inputs, cfg.classifier, cfg.predictor)
     now = timezone.now()
     slugs = {c.service for c in classifications if c.service}

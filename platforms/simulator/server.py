@@ -30,6 +30,7 @@ from .sim_facebook import FacebookSim
 from .sim_instagram import InstagramSim
 from .sim_linkedin import LinkedInSim
 from .sim_mastodon import MastodonSim
+from .sim_web import WebSim
 from .sim_x import XSim
 from .sim_youtube import YouTubeSim
 from .state import State
@@ -38,7 +39,7 @@ log = logging.getLogger("platforms.simulator")
 BULK_POOL = 5000
 
 
-PLATFORMS = (XSim, FacebookSim, InstagramSim, YouTubeSim, MastodonSim, BlueskySim, LinkedInSim)
+PLATFORMS = (XSim, FacebookSim, InstagramSim, YouTubeSim, MastodonSim, BlueskySim, LinkedInSim, WebSim)
 
 
 class Transport:
@@ -178,6 +179,8 @@ class Simulator:
         if req.path == "/_sim" or req.path.startswith("/_sim/"):
             with self.state.lock:
                 return control.handle(self, req)
+        if req.path == "/robots.txt":  # the web sites' robots.txt lives at the host's root
+            req.path = "/web/robots.txt"
         name, _, rest = req.path[1:].partition("/")
         sim = self.platforms.get(name)
         if sim is None:
@@ -310,6 +313,9 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _send(self, response: Response, cut: int | None = None) -> None:
+        delay = getattr(response, "delay", 0)  # a slow host (sim_web)
+        if delay:
+            time.sleep(delay)
         self.send_response(response.status)
         for key, value in response.headers.items():
             self.send_header(key, value)
