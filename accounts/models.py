@@ -71,6 +71,8 @@ class Channel(models.Model):
         BLUESKY = "bluesky", "Bluesky"
         LINKEDIN = "linkedin", "LinkedIn"
         FLICKR = "flickr", "Flickr"
+        THREADS = "threads", "Threads"
+        NEXTDOOR = "nextdoor", "Nextdoor"
 
     class Kind(models.TextChoices):
         CORPORATE = "corporate", "Corporate"

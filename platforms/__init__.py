@@ -11,6 +11,7 @@ CLIENTS = {
     "bluesky": "platforms.bluesky:BlueskyClient",
     "linkedin": "platforms.linkedin:LinkedInClient",
 }
+CLIENTS["threads"] = "platforms.threads:ThreadsClient"
 
 
 def client_class(platform: str):

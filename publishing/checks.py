@@ -275,6 +275,8 @@ PLATFORM_NAMES = {
     "bluesky": "Bluesky",
     "linkedin": "LinkedIn",
     "flickr": "Flickr",
+    "threads": "Threads",
+    "nextdoor": "Nextdoor",
 }
 
 # The longest text each platform accepts, in the platform's own unit (see _measure).
@@ -285,6 +287,7 @@ PLATFORM_LIMITS = {
     "facebook": 63_206,
     "linkedin": 3_000,
     "instagram": 2_200,
+    "threads": 500,
 }
 REPLY_LIMITS = {**PLATFORM_LIMITS, "youtube": 10_000}  # a comment reply on YouTube is possible
 BLUESKY_MAX_BYTES = 3_000  # Bluesky also limits a post to 3,000 bytes of UTF-8
