@@ -265,6 +265,12 @@ def poll_run(*, state_id: int, client=None) -> dict:
         if searcher is None or searcher.pk != state.channel_id:
             _release(state_id)
             return {"skipped": f"searched once for the platform, on {searcher}"}
+    if state.channel.platform == "bluesky" and state.endpoint == "search":
+        from .jetstream import stream_live
+
+        if stream_live():  # the live stream sees every post: searching is the fallback
+            _release(state_id)
+            return {"skipped": "the live stream is in use"}
     if client is None:
         from .clients import client_for
 

@@ -20,7 +20,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from . import control
+from . import control, jetstream
 from .core import Reply, Request, Response
 from .faults import BODY_KINDS, PAGE_KINDS, STATUS_KINDS, TRANSPORT_KINDS, Faults
 from .generator import Generator
@@ -85,6 +85,7 @@ class Simulator:
             self.limiter.overrides.clear()
             self.limiter.scale = self.default_scale
             self.retry_after_header = False
+            self.jetstream_cut_after: int | None = None  # tests: streams drop after this many events
             self.faults.clear()
             self.fault_rng = random.Random(self.seed)
             self.generators: dict[str, Generator] = {}
@@ -282,6 +283,8 @@ class Handler(BaseHTTPRequestHandler):
     server: SimServer
 
     def _any(self) -> None:
+        if jetstream.is_upgrade(self):
+            return jetstream.serve(self)
         body = self._read_body()
         parts = urlsplit(self.path)
         req = Request(self.command, parts.path, parts.query, self.headers, body, self.client_address[0])
