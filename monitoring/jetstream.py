@@ -25,7 +25,15 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from accounts.models import Channel, ChannelConnection
-from platforms.base import KIND_MENTION, KIND_REPLY, KIND_SEARCH_HIT, Author, Item, backoff_seconds, parse_time
+from platforms.base import (
+    KIND_MENTION,
+    KIND_REPLY,
+    KIND_SEARCH_HIT,
+    Author,
+    Item,
+    backoff_seconds,
+    parse_time,
+)
 
 from .models import Author as StoredAuthor
 from .models import RawPayload, StreamState
