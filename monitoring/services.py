@@ -533,6 +533,14 @@ def connections_maintain(*, now, refresh_within: timedelta, warn_within: timedel
     return {"refreshed": refreshed, "warned": warned}
 
 
+def reading_refused(platform: str) -> str:
+    """Why nothing is read from a platform that only publishes."""
+    from platforms import client_class
+
+    module = __import__(client_class(platform).__module__, fromlist=["READ_REFUSED"])
+    return getattr(module, "READ_REFUSED", "the platform offers nothing to read.")
+
+
 class IngestRefused(ValueError):
     """The file is a platform's error response (a refused token, a rate limit, a bad request),
     not a page of items: nothing was stored."""
@@ -544,9 +552,16 @@ def ingest_file(*, channel: Channel, body: str, endpoint: str | None = None, sou
     A body that cannot be read is quarantined; an error response raises IngestRefused. The
     same file again stores nothing: its items are duplicates, and a body that brought no new
     item is not kept a second time (nor at all when it held none)."""
+    from platforms import CLIENTS
+
     from .clients import client_for
 
+    if channel.platform not in CLIENTS:
+        raise IngestRefused(f"{channel.get_platform_display()} is registry-only: Council Social has no client for it, "
+                            "so there is nothing to read from a file.")
     client = client_for(channel)
+    if not client.endpoints:
+        raise IngestRefused(f"{channel.get_platform_display()} is publishing only: {reading_refused(channel.platform)}")
     try:
         items = client.parse(json.loads(body), endpoint=endpoint)
     except (ValueError, MalformedPayload) as exc:

@@ -288,8 +288,10 @@ PLATFORM_LIMITS = {
     "linkedin": 3_000,
     "instagram": 2_200,
     "threads": 500,
+    "nextdoor": 8_192,  # publishing only: agencies cannot read, so cannot reply
 }
-REPLY_LIMITS = {**PLATFORM_LIMITS, "youtube": 10_000}  # a comment reply on YouTube is possible
+REPLY_LIMITS = {**{p: n for p, n in PLATFORM_LIMITS.items() if p != "nextdoor"},
+                "youtube": 10_000}  # a comment reply on YouTube is possible
 BLUESKY_MAX_BYTES = 3_000  # Bluesky also limits a post to 3,000 bytes of UTF-8
 URL_LENGTH = 23
 

@@ -30,6 +30,7 @@ from .sim_facebook import FacebookSim
 from .sim_instagram import InstagramSim
 from .sim_linkedin import LinkedInSim
 from .sim_mastodon import MastodonSim
+from .sim_nextdoor import NextdoorSim
 from .sim_threads import ThreadsSim
 from .sim_x import XSim
 from .sim_youtube import YouTubeSim
@@ -40,7 +41,7 @@ BULK_POOL = 5000
 
 
 PLATFORMS = (XSim, FacebookSim, InstagramSim, YouTubeSim, MastodonSim, BlueskySim, LinkedInSim)
-PLATFORMS += (ThreadsSim,)
+PLATFORMS += (ThreadsSim, NextdoorSim)
 
 
 class Transport:

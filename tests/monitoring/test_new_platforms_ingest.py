@@ -44,3 +44,27 @@ def test_a_threads_error_body_is_refused_cleanly(services, tmp_path):
     with pytest.raises(CommandError, match="is an error response, not items"):
         run("--platform", "threads", "--channel", "kingsmerebc", str(path))
     assert not Mention.objects.exists()
+
+
+@pytest.mark.parametrize(("platform", "says"), [
+    ("flickr", "Flickr is registry-only"),
+    ("nextdoor", "Nextdoor is publishing only: Nextdoor does not let public agencies read"),
+])
+def test_platforms_without_reading_say_so(services, tmp_path, platform, says):
+    Channel.objects.create(platform=platform, handle="photos", display_name="Photos",
+                           service=services["communications"])
+    path = tmp_path / "body.json"
+    path.write_text(json.dumps({"photos": {"photo": []}}))
+    with pytest.raises(CommandError, match=says):
+        run("--platform", platform, "--channel", "photos", str(path))
+    assert not RawPayload.objects.exists()
+
+
+def test_the_nextdoor_channel_page_says_it_cannot_listen(staff, services, client_for):
+    from accounts.roles import Role
+
+    channel = Channel.objects.create(platform="nextdoor", handle="Kingsmere", display_name="Kingsmere",
+                                     service=services["communications"])
+    page = client_for(staff[Role.WEB_TEAM]).get(f"/channels/{channel.pk}/").content.decode()
+    assert "does not let public agencies read residents" in page
+    assert "polling starts" not in page
