@@ -166,3 +166,22 @@ def test_a_comment_pushed_and_polled_is_stored_once(sim, settings, services, cli
     assert len(stored) == len(set(stored))
     assert {m["id"] for m in made} <= set(stored)
     assert stored.count(pushed["id"]) == 1
+
+
+def test_a_threads_delivery_is_signed_kept_and_read(client, services, settings, django_capture_on_commit_callbacks,
+                                                    monkeypatch):
+    from tests.platforms.test_client_threads import USER, WEBHOOK
+
+    settings.USE_SIMULATOR = True
+    channel = Channel.objects.create(platform="threads", handle="kingsmerebc", display_name="Kingsmere",
+                                     service=services["communications"])
+    channel_connection_store(actor=None, channel=channel, account_id=USER, access_token="t")
+    monkeypatch.setattr("monitoring.tasks.webhook_ingest.delay", lambda raw_id: None)
+    body = json.dumps(WEBHOOK).encode()
+    assert post_delivery(client, body, signed(body, "wrong"), platform="threads").status_code == 403
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_delivery(client, body, signed(body), platform="threads").status_code == 200
+    raw = RawPayload.objects.get()
+    assert webhooks.webhook_ingest(raw_id=raw.pk).created == 1
+    mention = Mention.objects.get()
+    assert mention.channel == channel and mention.kind == "reply" and mention.in_reply_to_id == "999"
