@@ -19,7 +19,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -230,11 +230,16 @@ class Consumer:
                 failures = 0
                 if idle and self.until_idle:
                     return
-            except (OSError, TimeoutError, WebSocketException) as exc:
+            except (OSError, TimeoutError, WebSocketException, DatabaseError) as exc:
+                # A database error loses only the unsaved batch: the cursor moved with the data, so the
+                # next connection replays it.
                 # Back off more after each failure in a row; a connection that brought events starts afresh.
                 failures = 1 if self.received > received else failures + 1
                 log.warning("Jetstream: %s; reconnecting (attempt %d)", type(exc).__name__, failures)
-                stream_mark(name=self.name, connected=False, error=f"{type(exc).__name__}: {exc}")
+                try:
+                    stream_mark(name=self.name, connected=False, error=f"{type(exc).__name__}: {exc}")
+                except DatabaseError:
+                    log.warning("Jetstream: the database is unavailable too")
                 if self.max_failures is not None and failures >= self.max_failures:
                     raise
             else:
@@ -255,6 +260,8 @@ class Consumer:
         from websockets.exceptions import ConnectionClosed
         from websockets.sync.client import connect
 
+        if not connection.in_atomic_block:
+            close_old_connections()  # a connection broken while the stream was down is replaced
         filters, filters_at = Filters(), time.monotonic()
         batch: list[dict] = []
         with connect(self.subscribe_url(), open_timeout=10, close_timeout=2, max_size=2 ** 21) as ws:

@@ -159,3 +159,54 @@ def test_polling_search_is_the_fallback_and_the_health_says_which_is_in_use(stre
     assert not stream_live()
     assert channel_health(Channel.objects.create(platform="x", handle="@x", display_name="X",
                                                  service=channel.service))["live"] is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_jetstream_process_killed_with_sigkill_and_restarted_stores_each_post_once(sim, settings, services):
+    """`manage.py jetstream` as run.py and docker-compose run it, killed (SIGKILL) while it reads."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    server, url = sim
+    server.reset()
+    settings.USE_SIMULATOR = True
+    settings.SIMULATOR_URL = url
+    account = ctl(url, "GET", "accounts")["bluesky"]
+    channel = Channel.objects.create(platform="bluesky", handle=account["handle"], display_name="Kingsmere",
+                                     service=services["communications"], kind="corporate")
+    channel_connection_store(actor=None, channel=channel, account_id=account["account_id"],
+                             access_token=account["demo_token"])
+    WatchTerm.objects.create(term="Kingsmere")
+    now = server.sim.state.now()
+    StreamState.objects.create(name="jetstream", cursor=int((now - 8 * 3600) * 1e6))
+    ctl(url, "POST", "generate", {"platform": "bluesky", "count": 1500, "spread_seconds": 6 * 3600})
+    want = expected(server, account)
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        pytest.skip("the process shares the test database through PostgreSQL")
+    env = {**os.environ, "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
+                                         f"{db['PORT'] or 5432}/{db['NAME']}",
+           "USE_SIMULATOR": "true", "SIMULATOR_URL": url}
+    root = Path(__file__).resolve().parents[2]
+    command = [sys.executable, "manage.py", "jetstream", "--batch-size", "5"]
+    first = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not Mention.objects.filter(platform="bluesky").exists():
+            assert first.poll() is None and time.monotonic() < deadline, "the consumer stored nothing"
+            time.sleep(0.02)  # waiting on another process, not on time
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    stored_before = Mention.objects.count()
+    assert 0 < stored_before < len(want)  # killed part way through
+
+    again = subprocess.run([*command, "--until-idle"], cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr[-2000:]
+    stored = list(Mention.objects.filter(platform="bluesky").values_list("external_id", flat=True))
+    assert len(stored) == len(set(stored)) and set(stored) == want
