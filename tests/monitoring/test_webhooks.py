@@ -185,3 +185,25 @@ def test_a_threads_delivery_is_signed_kept_and_read(client, services, settings, 
     assert webhooks.webhook_ingest(raw_id=raw.pk).created == 1
     mention = Mention.objects.get()
     assert mention.channel == channel and mention.kind == "reply" and mention.in_reply_to_id == "999"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_instagram_mention_delivery_is_read_from_the_simulator(sim, settings, services):
+    server, url = sim
+    server.reset()
+    settings.USE_SIMULATOR = True
+    settings.SIMULATOR_URL = url
+    account = ctl(url, "GET", "accounts")["instagram"]
+    channel = Channel.objects.create(platform="instagram", handle=account["handle"], display_name="Kingsmere",
+                                     service=services["communications"], kind="corporate")
+    channel_connection_store(actor=None, channel=channel, account_id=account["account_id"],
+                             access_token=account["demo_token"])
+    comment = ctl(url, "POST", "inject", {"platform": "instagram", "kind": "comment",
+                                          "text": f"@{account['handle']} the play park gate is broken"})
+    body = json.dumps({"object": "instagram", "entry": [{"id": account["account_id"], "time": 1, "changes": [
+        {"field": "mentions", "value": {"media_id": comment["media_id"], "comment_id": comment["id"]}}]}]})
+    raw = RawPayload.objects.create(channel=channel, endpoint="webhook", body=body, source="webhook")
+    assert webhooks.webhook_ingest(raw_id=raw.pk).created == 1
+    mention = Mention.objects.get()
+    assert mention.external_id == comment["id"] and mention.kind == "mention" and "play park" in mention.text
+    assert webhooks.webhook_ingest(raw_id=raw.pk).created == 0
