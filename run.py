@@ -198,6 +198,7 @@ def serve() -> int:
         "worker": [BIN / "celery", "-A", "council_social", "worker", "--loglevel", "INFO", "--concurrency", "2",
                    "-Q", "celery,polling,publishing"],
         "beat": [BIN / "celery", "-A", "council_social", "beat", "--loglevel", "INFO"],
+        "jetstream": [PY, "manage.py", "jetstream"],
     }
     if (ROOT / "platforms" / "simulator" / "__main__.py").exists():
         processes["simulator"] = [PY, "-m", "platforms.simulator", "serve", "--port", SIM_PORT,

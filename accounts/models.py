@@ -74,6 +74,8 @@ class Channel(models.Model):
         LINKEDIN = "linkedin", "LinkedIn"
         FLICKR = "flickr", "Flickr"
         WEB = "web", "Web (feeds and pages)"
+        THREADS = "threads", "Threads"
+        NEXTDOOR = "nextdoor", "Nextdoor"
 
     class Kind(models.TextChoices):
         CORPORATE = "corporate", "Corporate"

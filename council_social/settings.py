@@ -309,6 +309,11 @@ SIMULATOR_URL = env.str("SIMULATOR_URL", default="http://127.0.0.1:8700")
 USE_SIMULATOR = env.bool("USE_SIMULATOR", default=True)
 PLATFORM_URLS = env.json("PLATFORM_URLS", default={})
 PLATFORM_APPS = env.json("PLATFORM_APPS", default={})  # slug → {"client_id", "client_secret"}
+# The token Meta's webhook subscription sends back (hub.verify_token); PLATFORM_APPS[slug]["verify_token"]
+# overrides it per platform. Deliveries are checked against each platform app's client_secret.
+WEBHOOK_VERIFY_TOKEN = env.str("WEBHOOK_VERIFY_TOKEN", default="")
+# Bluesky's Jetstream (monitoring/jetstream.py); blank: the simulator's stream, or the public one.
+JETSTREAM_URL = env.str("JETSTREAM_URL", default="")
 # Caps on what an app may read per month or day, beyond rate limits (monitoring/budget.py):
 # {"x": 10000} for X's Basic tier (posts read a month), {"youtube": 10000} (quota units a day).
 API_CAPS = env.json("API_CAPS", default={})

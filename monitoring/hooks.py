@@ -34,9 +34,14 @@ def _home_reauth(request):
 def _channel_health(request, channel):
     from accounts.selectors import can_edit_channel
     from monitoring.clients import has_client
+    from platforms import client_class
 
+    from .services import reading_refused
+
+    publish_only = has_client(channel.platform) and not client_class(channel.platform).endpoints
     return {"template": "monitoring/channel_health.html", "health": selectors.channel_health(channel),
-            "can_connect": can_edit_channel(request.user, channel) and has_client(channel.platform)}
+            "can_connect": can_edit_channel(request.user, channel) and has_client(channel.platform),
+            "publish_only": reading_refused(channel.platform) if publish_only else ""}
 
 
 accounts_views.HOME_PANELS.append(_home_reauth)

@@ -337,3 +337,24 @@ class SpikeAlert(models.Model):
 
     def __str__(self):
         return f"{self.topic} rising since {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class StreamState(models.Model):
+    """A live stream the council listens to (Bluesky's Jetstream): where it got to and whether it is up.
+
+    `cursor` is the time (microseconds) of the last event stored; a restart resumes a little before
+    it, and the store ignores what it already holds."""
+
+    name = models.CharField(max_length=40, unique=True)
+    cursor = models.BigIntegerField(default=0)
+    connected = models.BooleanField(default=False)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="The consumer was last alive then.")
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    connected_since = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    events_total = models.PositiveBigIntegerField(default=0)
+    stored_total = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.name} at {self.cursor}"

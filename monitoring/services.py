@@ -3,11 +3,12 @@ import dataclasses
 import hashlib
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from accounts.models import Channel, ChannelConnection
@@ -114,8 +115,10 @@ def _storable_item(item: Item) -> Item:
     return clean
 
 
-def ingest_items(*, channel: Channel, items: list[Item], raw: RawPayload | None) -> IngestResult:
-    """Store items (inside the caller's transaction). A repeat of any item is a no-op."""
+def ingest_items(*, channel: Channel, items: list[Item], raw: RawPayload | None,
+                 channel_of: dict[str, Channel] | None = None) -> IngestResult:
+    """Store items (inside the caller's transaction). A repeat of any item is a no-op. `channel_of`
+    attaches some items (by external id) to another channel than `channel`."""
     _relax_commit()
     result = IngestResult()
     items = [_storable_item(i) for i in items]
@@ -131,7 +134,8 @@ def ingest_items(*, channel: Channel, items: list[Item], raw: RawPayload | None)
         "external_id", "pk"))
     authors = _upsert_authors(list(unique.values()))
     new = [
-        Mention(platform=platform, external_id=i.external_id[:300], channel=channel, kind=i.kind,
+        Mention(platform=platform, external_id=i.external_id[:300], kind=i.kind,
+                channel=channel_of.get(i.external_id, channel) if channel_of else channel,
                 author=authors[(i.platform, i.author.external_id)], text=i.text, url=i.url[:1000],
                 posted_at=i.posted_at, conversation_id=i.conversation_id[:300],
                 in_reply_to_id=i.in_reply_to_id[:300], likes=i.likes, replies=i.replies, reshares=i.reshares,
@@ -190,7 +194,9 @@ def _refresh_edited(items: dict[str, Item], existing: dict[str, int]) -> None:
 def ingest_page(*, state: PollState, page: Page, expected_cursor: str) -> IngestResult:
     """Store one page and move the cursor, all or nothing."""
     raw = RawPayload.objects.create(channel=state.channel, endpoint=state.endpoint, body=storable(page.raw_body))
-    result = ingest_items(channel=state.channel, items=page.items, raw=raw)
+    channel_of = (search_channels(platform=state.channel.platform, items=page.items)
+                  if _is_shared(state.channel.platform, state.endpoint) else None)
+    result = ingest_items(channel=state.channel, items=page.items, raw=raw, channel_of=channel_of)
     now = timezone.now()
     moved = PollState.objects.filter(pk=state.pk, cursor=expected_cursor).update(
         cursor=page.next_cursor or "", last_success_at=now, last_polled_at=now, consecutive_failures=0,
@@ -287,12 +293,24 @@ def poll_run(*, state_id: int, client=None) -> dict:
                                              or connection.needs_reauth):
         _release(state_id)
         return {"skipped": "channel not connected or needs re-authorising"}
+    shared = _is_shared(state.channel.platform, state.endpoint)
+    if shared:
+        searcher = search_channel(platform=state.channel.platform)
+        if searcher is None or searcher.pk != state.channel_id:
+            _release(state_id)
+            return {"skipped": f"searched once for the platform, on {searcher}"}
+    if state.channel.platform == "bluesky" and state.endpoint == "search":
+        from .jetstream import stream_live
+
+        if stream_live():  # the live stream sees every post: searching is the fallback
+            _release(state_id)
+            return {"skipped": "the live stream is in use"}
     if client is None:
         from .clients import client_for
 
         client = client_for(state.channel, connection=connection)
     total = IngestResult()
-    watch_terms = watch_terms_for(state.channel)
+    watch_terms = watch_terms_for_platform(state.channel.platform) if shared else watch_terms_for(state.channel)
     cap = budget.cap_for(client)
     pages = 0
     more = False
@@ -375,6 +393,50 @@ def watch_terms_for(channel: Channel) -> list[str]:
     terms = WatchTerm.objects.filter(active=True).filter(
         service__isnull=True) | WatchTerm.objects.filter(active=True, service_id=channel.service_id)
     return sorted({t.term for t in terms if t.applies_to(channel.platform)})
+
+
+# --- one search per platform -----------------------------------------------------
+
+def _is_shared(platform: str, endpoint: str) -> bool:
+    from platforms import CLIENTS, client_class
+
+    return platform in CLIENTS and endpoint in client_class(platform).shared_endpoints
+
+
+def search_channel(*, platform: str) -> Channel | None:
+    """The channel a platform's shared searches run on: the council's main account there (a
+    corporate one first, then the oldest) among those connected and live."""
+    return (Channel.objects.filter(platform=platform, status__in=[Channel.Status.ACTIVE, Channel.Status.DORMANT],
+                                   connection__needs_reauth=False)
+            .exclude(connection__access_token="")
+            .order_by(models.Case(models.When(kind=Channel.Kind.CORPORATE, then=0), default=1), "pk").first())
+
+
+def watch_terms_for_platform(platform: str) -> list[str]:
+    """Every watch term of any channel on the platform: the shared search looks for all of them."""
+    from .models import WatchTerm
+
+    services = Channel.objects.filter(platform=platform).values("service_id")
+    terms = WatchTerm.objects.filter(active=True).filter(models.Q(service__isnull=True) |
+                                                         models.Q(service_id__in=services))
+    return sorted({t.term for t in terms if t.applies_to(platform)})
+
+
+HANDLE_IN_TEXT = re.compile(r"@([\w.\-]+)")
+
+
+def search_channels(*, platform: str, items: list[Item]) -> dict[str, Channel]:
+    """Which of the council's channels each search result concerns, by external id: the channel
+    whose handle it @mentions. Results that mention none stay with the searching channel."""
+    handles = {c.handle.lower().lstrip("@"): c for c in Channel.objects.filter(platform=platform)}
+    out = {}
+    for item in items:
+        for handle in HANDLE_IN_TEXT.findall(item.text.lower()):
+            channel = handles.get(handle.rstrip(".-"))
+            if channel is not None:
+                out[item.external_id] = channel
+                break
+    return out
 
 
 # --- connections --------------------------------------------------------------
@@ -516,6 +578,14 @@ def connections_maintain(*, now, refresh_within: timedelta, warn_within: timedel
     return {"refreshed": refreshed, "warned": warned}
 
 
+def reading_refused(platform: str) -> str:
+    """Why nothing is read from a platform that only publishes."""
+    from platforms import client_class
+
+    module = __import__(client_class(platform).__module__, fromlist=["READ_REFUSED"])
+    return getattr(module, "READ_REFUSED", "the platform offers nothing to read.")
+
+
 class IngestRefused(ValueError):
     """The file is a platform's error response (a refused token, a rate limit, a bad request),
     not a page of items: nothing was stored."""
@@ -527,9 +597,16 @@ def ingest_file(*, channel: Channel, body: str, endpoint: str | None = None, sou
     A body that cannot be read is quarantined; an error response raises IngestRefused. The
     same file again stores nothing: its items are duplicates, and a body that brought no new
     item is not kept a second time (nor at all when it held none)."""
+    from platforms import CLIENTS
+
     from .clients import client_for
 
+    if channel.platform not in CLIENTS:
+        raise IngestRefused(f"{channel.get_platform_display()} is registry-only: Council Social has no client for it, "
+                            "so there is nothing to read from a file.")
     client = client_for(channel)
+    if not client.endpoints:
+        raise IngestRefused(f"{channel.get_platform_display()} is publishing only: {reading_refused(channel.platform)}")
     try:
         items = client.parse(client.decode(body), endpoint=endpoint)
     except (ValueError, MalformedPayload) as exc:

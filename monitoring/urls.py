@@ -7,6 +7,7 @@ urlpatterns = [
     path("channels/<int:pk>/connect/", views.channel_connect, name="channel_connect"),
     path("channels/<int:pk>/connect/app-password/", views.channel_connect_password, name="channel_connect_password"),
     path("channels/oauth/callback/", views.channel_oauth_callback, name="channel_oauth_callback"),
+    path("webhooks/<slug:platform>/", views.webhook, name="webhook"),
     path("authors/", views.author_list, name="author_list"),
     path("authors/<int:pk>/", views.author_detail, name="author_detail"),
     path("authors/<int:pk>/export.<str:fmt>", views.author_export, name="author_export"),

@@ -261,6 +261,10 @@ class PlatformClient(abc.ABC):
     platform: str = ""
     endpoints: tuple[str, ...] = ()
     needs_credentials: bool = True  # False: polled without a connection (public web sources)
+    # Endpoints that read the same for every channel (a search of the watch terms): monitoring
+    # polls each once per platform app, on one channel, and attaches each item to the channel it
+    # concerns (monitoring.services.search_channel).
+    shared_endpoints: tuple[str, ...] = ()
     max_text_length: int | None = None
     # The real service's URLs. The simulator serves each platform under
     # SIMULATOR/<platform> followed by the real URL's path (see simulator_urls).
@@ -304,6 +308,11 @@ class PlatformClient(abc.ABC):
     def parse(self, body: Any, *, endpoint: str | None = None) -> list[Item]:
         """Normalise a decoded response body. Pure: no HTTP. Guess the endpoint from the
         body's shape when `endpoint` is None (used by ingest_file). Raises MalformedPayload."""
+
+    def resolve_webhook(self, body: Any) -> list[Item]:
+        """The items of a webhook delivery. Most deliveries carry them whole (parse); a platform
+        whose deliveries only name what happened reads each item from the API (Instagram)."""
+        return self.parse(body)
 
     # writing
     @abc.abstractmethod

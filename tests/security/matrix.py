@@ -159,6 +159,10 @@ MONITORING = [
     E("channel_connect_password", "GET", a("channel", "/channels/{}/connect/app-password/"),
       expect(404, comms=403, **{r: 200 for r in EDITS_A})),
     E("channel_oauth_callback", "GET", "/channels/oauth/callback/?state=nothing&code=x", expect("go")),
+    # Meta's webhooks: no sign-in; the verify token and the body's signature are the credentials.
+    E("webhook", "GET", "/webhooks/facebook/?hub.mode=subscribe&hub.verify_token=guess&hub.challenge=1",
+      expect(403, anon=403)),
+    E("webhook", "POST", "/webhooks/instagram/", expect(403, anon=403), data={}, note="unsigned"),
     E("author_list", "GET", "/authors/?q=resident", only(200, *OPS)),
     E("author_detail", "GET", lambda w: f"/authors/{w.a.author.pk}/", only(200, *OPS)),
     E("source_list", "GET", "/sources/", EVERYONE),
