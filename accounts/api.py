@@ -15,11 +15,15 @@ class ChannelSerializer(serializers.ModelSerializer):
 
     service = serializers.SlugRelatedField(slug_field="slug", queryset=Service.objects.all())
     health = serializers.SerializerMethodField()
+    source = serializers.SerializerMethodField(
+        help_text='A web source\'s kind and mode ({"kind": "feed" or "page", "mode": "watched" or "searched"}); '
+                  'null for other platforms. Give it when adding a web channel; its url is the address listened to.')
 
     class Meta:
         model = Channel
         fields = ["id", "platform", "handle", "display_name", "url", "purpose", "service", "kind", "status",
-                  "last_activity_at", "followers", "web_team_has_access", "created_at", "updated_at", "health"]
+                  "last_activity_at", "followers", "web_team_has_access", "created_at", "updated_at", "health",
+                  "source"]
         read_only_fields = ["created_at", "updated_at", "last_activity_at", "health"]
 
     def get_fields(self):
@@ -31,6 +35,10 @@ class ChannelSerializer(serializers.ModelSerializer):
     def get_health(self, channel) -> dict | None:
         provider = HEALTH_PROVIDERS[0] if HEALTH_PROVIDERS else None
         return provider(channel) if provider else None
+
+    def get_source(self, channel) -> dict | None:
+        describe = CHANNEL_SOURCES.get(channel.platform)
+        return describe(channel) if describe else None
 
     def validate_service(self, service):
         user = self.context["request"].user
@@ -51,6 +59,10 @@ class ChannelSerializer(serializers.ModelSerializer):
 
 # The monitoring app registers a function that returns a channel's polling health.
 HEALTH_PROVIDERS: list = []
+# Platforms whose channels another app describes and creates: monitoring registers "web" (a
+# source's kind and mode; its address checked by the guarded fetcher's rules before it is saved).
+CHANNEL_SOURCES: dict = {}
+CHANNEL_CREATORS: dict = {}
 
 
 class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
@@ -72,6 +84,11 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer):
+        create = CHANNEL_CREATORS.get(serializer.validated_data.get("platform"))
+        if create is not None:
+            serializer.instance = create(actor=self.request.user, data=serializer.validated_data,
+                                         source=self.request.data.get("source"))
+            return
         serializer.instance = services.channel_create(actor=self.request.user, **serializer.validated_data)
 
     def update(self, request, *args, **kwargs):

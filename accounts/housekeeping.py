@@ -50,6 +50,9 @@ CHECKS: dict[str, frozenset] = {
     Status.CLOSED: frozenset(),
 }
 
+# Platforms whose channels the council listens to but does not run (web sources).
+LISTENED_ONLY = frozenset({"web"})
+
 # Two handles or display names at least this similar (0–1) on one platform look like duplicates.
 DUPLICATE_SIMILARITY = 0.9
 
@@ -75,11 +78,14 @@ class ChannelFacts:
     web_team_has_access: bool
     branding_missing: tuple[str, ...] | None  # None: no checklist at all
     connection: tuple[bool, datetime | None] | None  # (needs_reauth, expires_at), None: not connected
+    platform: str = ""
 
 
 def channel_issues(facts: ChannelFacts, *, now: datetime, dormant_after_days: int) -> dict[str, str]:
     """The problems of one channel (duplicates apart): flag kind → what is wrong."""
     checks = CHECKS.get(facts.status, frozenset())
+    if facts.platform in LISTENED_ONLY:  # someone else's blog or forum: nothing of the council's to brand
+        checks = checks - {Kind.BRANDING}
     issues = {}
     if Kind.DORMANT in checks:
         last = facts.last_activity_at or facts.created_at
@@ -160,7 +166,7 @@ def _facts(channels: list[Channel]) -> list[ChannelFacts]:
         id=c.pk, status=c.status, last_activity_at=c.last_activity_at, created_at=c.created_at,
         manager_count=c.manager_count, service_name=c.service.name, service_has_head=c.service.head_id is not None,
         web_team_has_access=c.web_team_has_access, branding_missing=branding.get(c.pk),
-        connection=connections.get(c.pk),
+        connection=connections.get(c.pk), platform=c.platform,
     ) for c in channels]
 
 

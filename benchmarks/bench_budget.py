@@ -2,6 +2,7 @@
 
     python benchmarks/bench_budget.py [--channels 50] [--scale 1] [--duration 900] [--backlog 8000]
     python benchmarks/bench_budget.py --cap [--cap-limit 10000] [--no-pace] [--duration 120]
+    python benchmarks/bench_budget.py --mix x=5 --backlog 200 --duration 300   (one search per platform)
 
 Fifty channels (by default a council's mix: X, Facebook, Instagram, YouTube, LinkedIn, Mastodon,
 Bluesky), each its own account on the platform simulator, which applies the platforms'
@@ -154,9 +155,12 @@ def main():
     parser.add_argument("--cap-limit", type=int, default=10_000, help="posts a month (Basic tier)")
     parser.add_argument("--no-pace", action="store_true", help="with --cap: the whole cap may go at once")
     parser.add_argument("--database", default="cs_bench_budget")
+    parser.add_argument("--mix", default="", help="channels per platform instead, e.g. x=5,bluesky=3")
     args = parser.parse_args()
 
     mix = {"x": 10} if args.cap else scaled_mix(args.channels)
+    if args.mix:
+        mix = {p: int(n) for p, n in (part.split("=") for part in args.mix.split(","))}
     broker = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/7")
     var = ROOT / "var" / "bench-budget"
     (var / "logs").mkdir(parents=True, exist_ok=True)
@@ -227,6 +231,7 @@ def main():
     for (t0, stored0), (t1, stored1) in zip(timeline, timeline[1:], strict=False):
         made = sum(1 for at, *_ in ledger.requests if start + t0 <= at < start + t1)
         print(f"{t0 / 60:6.0f}{made:>10,}{stored1 - stored0:>17,}")
+    report_searches(server, stats, mix, PeriodicTask)
     if args.cap:
         report_cap(args, ApiUsage, statuses_429, early)
         return
@@ -251,6 +256,24 @@ def main():
           f"(goal ≥ 90%: {'met' if share >= 0.9 else 'MISSED'})")
     print(f"429s received: {refusals} {statuses_429 or ''} (goal 0: {'met' if refusals == 0 else 'MISSED'}); "
           f"requests before a reset: {early}")
+
+
+def report_searches(server, stats: dict, mix: dict, PeriodicTask) -> None:
+    """One search per platform app: the search polls beat sent (one per channel and interval) against
+    the search requests the platform received (only the platform's search channel makes them)."""
+    from platforms import client_class
+
+    print(f"\n{'platform':<10}{'channels':>9}{'search polls sent':>19}{'search requests made':>22}")
+    for platform, count in mix.items():
+        shared = client_class(platform).shared_endpoints
+        if not shared:
+            continue
+        sent = sum(PeriodicTask.objects.filter(task="monitoring.poll", name__startswith=f"Poll {platform}:",
+                                               name__regex=rf":({'|'.join(shared)})$").values_list(
+            "total_run_count", flat=True))
+        made = sum(n for name, n in stats["requests"].get(platform, {}).items()
+                   if any(e in name.lower() for e in ("search", "hashtag", "recent_media")))
+        print(f"{platform:<10}{count:>9}{sent:>19,}{made:>22,}")
 
 
 def scaled_mix(channels: int) -> dict:

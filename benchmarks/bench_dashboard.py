@@ -252,7 +252,7 @@ def load(n: int, *, seed: int = 8) -> dict:
                 routings.append((mention, parent))
         # The matrix's own decisions for the mentions that open cases.
         inputs = [selectors.mention_input(m) for m in root_rows]
-        classified = classify.classify_many(inputs, cfg.classifier)
+        classified = classify.classify_many(inputs, cfg.classifier, cfg.predictor)
         decisions = matrix.route_many(cfg.matrix, classified, inputs)
         service_ids = {slug: s.pk for slug, s in services.items()}
         cases, foi, events, shared, routing_rows = [], [], [], [], []

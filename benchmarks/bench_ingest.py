@@ -198,7 +198,7 @@ def run_naive(pages, limit: int) -> int:
                 likes=item.likes, replies=item.replies, reshares=item.reshares, raw_payload=raw)
             mention = Mention.objects.select_related("author", "channel", "channel__service").get(pk=mention.pk)
             m = selectors.mention_input(mention)
-            c = classify.classify(m, cfg.classifier)
+            c = classify.classify(m, cfg.classifier, cfg.predictor)
             d = matrix.evaluate(cfg.matrix, c, m)
             service = Service.objects.filter(slug=c.service).first() if c.service else None
             case = services._new_case(mention, d, cfg, services._received(mention), service.pk if service else None)
@@ -225,7 +225,10 @@ def main():
     url = _django.setup(args.database)
     from django.core.management import call_command
 
-    call_command("demo_council", verbosity=0)  # services, rules and classifier settings
+    call_command("demo_council", verbosity=0)  # services, rules, classifier settings and the live model
+    from triage import config
+
+    config.current()  # the live model loaded, as a running worker has it (pool processes load their own)
     import psycopg
     from django.db import connections
 

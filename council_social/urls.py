@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from accounts import api as accounts_api
 from accounts import mfa_views, request_api
 from monitoring import api as monitoring_api
+from monitoring import web_api as monitoring_web_api
 from policy import api as policy_api
 from publishing import api as publishing_api
 from triage import api as triage_api
@@ -14,6 +15,8 @@ from .api import router
 
 router.register("channels", accounts_api.ChannelViewSet, basename="channel")
 router.register("mentions", monitoring_api.MentionViewSet, basename="mention")
+router.register("watchlist", monitoring_web_api.WatchedAccountViewSet, basename="watchlist")
+router.register("spikes", monitoring_web_api.SpikeAlertViewSet, basename="spike")
 router.register("cases", triage_api.CaseViewSet, basename="case")
 router.register("rules", triage_api.RuleViewSet, basename="rule")
 router.register("account-requests", request_api.AccountRequestViewSet, basename="account-request")
@@ -45,3 +48,5 @@ urlpatterns = [
     path("", include("publishing.urls")),
     path("", include("reporting.urls")),
 ]
+
+handler404 = "council_social.api.not_found"

@@ -2,7 +2,7 @@ from datetime import datetime, timedelta
 
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
 
@@ -23,11 +23,14 @@ class MentionSerializer(serializers.ModelSerializer):
     route = serializers.SerializerMethodField()
     service = serializers.SerializerMethodField()
     rule = serializers.SerializerMethodField()
+    safeguarding = serializers.SerializerMethodField()
+    confidence = serializers.SerializerMethodField()
 
     class Meta:
         model = Mention
         fields = ["id", "platform", "external_id", "channel", "kind", "author", "text", "posted_at", "url",
-                  "conversation_id", "in_reply_to_id", "likes", "replies", "reshares", "route", "service", "rule"]
+                  "conversation_id", "in_reply_to_id", "likes", "replies", "reshares", "route", "service", "rule",
+                  "safeguarding", "confidence"]
 
     def get_channel(self, mention) -> dict:
         return {"id": mention.channel_id, "handle": mention.channel.handle}
@@ -48,6 +51,21 @@ class MentionSerializer(serializers.ModelSerializer):
     def get_rule(self, mention) -> str | None:
         routing = self._routing(mention)
         return routing.rule_name if routing else None
+
+    def get_safeguarding(self, mention) -> bool:
+        """Whether the classifier said a person may be at risk of harm (kept when it was routed)."""
+        routing = self._routing(mention)
+        signals = routing.classification.get("signals") if routing else None
+        return bool(signals.get("safeguarding")) if isinstance(signals, dict) else False
+
+    @extend_schema_field({"type": "number", "format": "float", "minimum": 0, "maximum": 1, "nullable": True,
+                          "description": "The learned model's probability for the route it chose; null when no "
+                                         "model routed the mention."})
+    def get_confidence(self, mention):
+        routing = self._routing(mention)
+        model = routing.classification.get("model") if routing else None
+        value = model.get("confidence") if isinstance(model, dict) else None
+        return float(value) if isinstance(value, int | float) else None
 
 
 def _when(value: str, name: str):
@@ -73,6 +91,9 @@ FILTERS = [
 ]
 
 
+MAX_ID = 2**63 - 1  # the largest id the database holds; a larger number was a 500 on SQLite
+
+
 @extend_schema_view(list=extend_schema(parameters=FILTERS))
 class MentionViewSet(viewsets.ReadOnlyModelViewSet):
     """Everything heard, limited to the channels the user may see."""
@@ -85,7 +106,7 @@ class MentionViewSet(viewsets.ReadOnlyModelViewSet):
         p = self.request.query_params
         filters = {k: p.get(k) for k in ("platform", "service", "route", "kind", "q") if p.get(k)}
         if p.get("channel"):
-            if not p["channel"].isdigit():
+            if not p["channel"].isdigit() or int(p["channel"]) > MAX_ID:
                 raise ValidationError({"channel": "Give a channel id."})
             filters["channel"] = int(p["channel"])
         for name in ("since", "until"):

@@ -1,5 +1,6 @@
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 from accounts.models import Channel, Service
 
@@ -214,3 +215,146 @@ class ApiUsage(models.Model):
 
     def __str__(self):
         return f"{self.platform} {self.period_start:%Y-%m-%d}: {self.used}"
+
+
+class WebSource(models.Model):
+    """A channel of the `web` platform: a feed or a page the council listens to. Its address is
+    the channel's url; every fetch of it goes through the guarded fetcher (platforms.fetch)."""
+
+    class Kind(models.TextChoices):
+        FEED = "feed", "Feed (RSS or Atom)"
+        PAGE = "page", "Web page"
+
+    class Mode(models.TextChoices):
+        WATCHED = "watched", "Watched: keep every entry"
+        SEARCHED = "searched", "Searched: keep entries that match the watch terms"
+
+    channel = models.OneToOneField(Channel, on_delete=models.CASCADE, related_name="web_source")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.FEED)
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.WATCHED)
+    added_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["channel__handle"]
+
+    def __str__(self):
+        return f"{self.channel.handle} ({self.get_kind_display()}, {self.mode})"
+
+
+class HostVisit(models.Model):
+    """When a web host was last visited, so that sources on one host keep a minimum interval."""
+
+    host = models.CharField(max_length=255, unique=True)
+    visited_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.host} at {self.visited_at}"
+
+
+class WatchedAccount(models.Model):
+    """Someone who matters (seed 004: "key decision makers and influential blogs"): a local
+    journalist, an MP, a councillor, a community leader or an influential site, on any platform.
+    Their mentions of the council are never left without a look. Listening stays about the
+    council: each entry says who added it and why, every change is audited, and it is reviewed
+    yearly."""
+
+    class Kind(models.TextChoices):
+        JOURNALIST = "journalist", "Journalist"
+        POLITICIAN = "politician", "MP or councillor"
+        COMMUNITY_LEADER = "community_leader", "Community leader"
+        INFLUENTIAL_SITE = "influential_site", "Influential blog or site"
+        OTHER = "other", "Other"
+
+    REVIEW_DAYS = 365
+
+    platform = models.CharField(max_length=20, choices=Channel.Platform.choices)
+    handle = models.CharField(max_length=200, help_text="The account's handle on the platform (without @), or, "
+                                                        "for the web, the site's host name or the author's name.")
+    name = models.CharField(max_length=200, help_text="Who this is, e.g. the newspaper and the journalist's name.")
+    kind = models.CharField(max_length=30, choices=Kind.choices, default=Kind.OTHER)
+    reason = models.TextField(help_text="Why their mentions of the council matter.")
+    added_by = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_due_on = models.DateField(help_text="When the entry is next reviewed (a year after adding or review).")
+    review_flagged_at = models.DateTimeField(null=True, blank=True, help_text="When the web team was told the "
+                                                                               "review is due.")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["platform", "handle"]
+        constraints = [models.UniqueConstraint("platform", Lower("handle"), name="watchedaccount_unique_handle")]
+        indexes = [models.Index(fields=["active", "platform"]), models.Index(fields=["review_due_on"])]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_platform_display()} {self.handle})"
+
+
+class TopicCount(models.Model):
+    """How many of the council's mentions carried a topic (a hashtag, a phrase or a place) in one
+    hour. Days are the sum of their hours (monitoring.trends)."""
+
+    class Kind(models.TextChoices):
+        HASHTAG = "hashtag", "Hashtag"
+        PHRASE = "phrase", "Phrase"
+        PLACE = "place", "Place"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    topic = models.CharField(max_length=100)
+    hour = models.DateTimeField(help_text="The start of the hour (UTC).")
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "topic", "hour"], name="topiccount_unique_hour")]
+        indexes = [models.Index(fields=["hour", "kind"]), models.Index(fields=["kind", "topic", "hour"],
+                                                                       name="topiccount_topic_hour")]
+
+    def __str__(self):
+        return f"{self.topic} at {self.hour:%Y-%m-%d %H}: {self.count}"
+
+
+class SpikeAlert(models.Model):
+    """A topic rising well above its own recent baseline: one alert per topic per episode."""
+
+    kind = models.CharField(max_length=10, choices=TopicCount.Kind.choices)
+    topic = models.CharField(max_length=100)
+    started_at = models.DateTimeField(help_text="The hour the episode began.")
+    last_rising_at = models.DateTimeField(help_text="The last hour it was still above the threshold.")
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="When it fell back (the episode ended).")
+    count = models.PositiveIntegerField(help_text="Mentions in the hour that raised the alert.")
+    peak = models.PositiveIntegerField(default=0)
+    baseline_mean = models.FloatField()
+    baseline_sd = models.FloatField()
+    threshold = models.FloatField()
+    explanation = models.TextField()
+    mentions = models.ManyToManyField(Mention, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["kind", "topic"], condition=Q(ended_at__isnull=True),
+                                               name="spikealert_one_open_per_topic")]
+
+    def __str__(self):
+        return f"{self.topic} rising since {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class StreamState(models.Model):
+    """A live stream the council listens to (Bluesky's Jetstream): where it got to and whether it is up.
+
+    `cursor` is the time (microseconds) of the last event stored; a restart resumes a little before
+    it, and the store ignores what it already holds."""
+
+    name = models.CharField(max_length=40, unique=True)
+    cursor = models.BigIntegerField(default=0)
+    connected = models.BooleanField(default=False)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="The consumer was last alive then.")
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    connected_since = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    events_total = models.PositiveBigIntegerField(default=0)
+    stored_total = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.name} at {self.cursor}"

@@ -40,10 +40,17 @@ def mention_list(*, user, filters: dict | None = None) -> QuerySet[Mention]:
 
 
 def channel_health(channel) -> dict:
-    """Polling health of a channel: one entry per endpoint, and whether it needs re-authorising."""
+    """Polling health of a channel: one entry per endpoint, and whether it needs re-authorising.
+    For Bluesky, `live` says whether the live stream or polling is in use."""
     connection = getattr(channel, "connection", None)
     states = list(PollState.objects.filter(channel=channel))
+    live = None
+    if channel.platform == "bluesky":
+        from .jetstream import stream_health
+
+        live = stream_health()
     return {
+        "live": live,
         "connected": bool(connection and connection.is_connected),
         "needs_reauth": bool(connection and connection.needs_reauth),
         "reauth_reason": connection.reauth_reason if connection else "",

@@ -3,11 +3,12 @@ import dataclasses
 import hashlib
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from accounts.models import Channel, ChannelConnection
@@ -114,8 +115,10 @@ def _storable_item(item: Item) -> Item:
     return clean
 
 
-def ingest_items(*, channel: Channel, items: list[Item], raw: RawPayload | None) -> IngestResult:
-    """Store items (inside the caller's transaction). A repeat of any item is a no-op."""
+def ingest_items(*, channel: Channel, items: list[Item], raw: RawPayload | None,
+                 channel_of: dict[str, Channel] | None = None) -> IngestResult:
+    """Store items (inside the caller's transaction). A repeat of any item is a no-op. `channel_of`
+    attaches some items (by external id) to another channel than `channel`."""
     _relax_commit()
     result = IngestResult()
     items = [_storable_item(i) for i in items]
@@ -131,7 +134,8 @@ def ingest_items(*, channel: Channel, items: list[Item], raw: RawPayload | None)
         "external_id", "pk"))
     authors = _upsert_authors(list(unique.values()))
     new = [
-        Mention(platform=platform, external_id=i.external_id[:300], channel=channel, kind=i.kind,
+        Mention(platform=platform, external_id=i.external_id[:300], kind=i.kind,
+                channel=channel_of.get(i.external_id, channel) if channel_of else channel,
                 author=authors[(i.platform, i.author.external_id)], text=i.text, url=i.url[:1000],
                 posted_at=i.posted_at, conversation_id=i.conversation_id[:300],
                 in_reply_to_id=i.in_reply_to_id[:300], likes=i.likes, replies=i.replies, reshares=i.reshares,
@@ -145,6 +149,7 @@ def ingest_items(*, channel: Channel, items: list[Item], raw: RawPayload | None)
     result.new_ids = [m.pk for m in new]
     if existing:
         _refresh_engagement(unique, existing)
+        _refresh_edited(unique, existing)
     if new:
         for hook in NEW_MENTION_HOOKS:
             hook(new)
@@ -170,11 +175,28 @@ def _refresh_engagement(items: dict[str, Item], existing: dict[str, int]) -> Non
             hook(grown)
 
 
+def _refresh_edited(items: dict[str, Item], existing: dict[str, int]) -> None:
+    """A later version of a known item (an edited blog post) replaces its text and address."""
+    edited = {existing[i.external_id]: i for i in items.values() if i.edited and i.external_id in existing}
+    if not edited:
+        return
+    changed = []
+    for mention in Mention.objects.filter(pk__in=list(edited)).only("id", "text", "url"):
+        item = edited[mention.pk]
+        if (mention.text, mention.url) != (item.text, item.url[:1000]):
+            mention.text, mention.url = item.text, item.url[:1000]
+            changed.append(mention)
+    if changed:
+        bulk.update(Mention, changed, ["text", "url"])
+
+
 @transaction.atomic
 def ingest_page(*, state: PollState, page: Page, expected_cursor: str) -> IngestResult:
     """Store one page and move the cursor, all or nothing."""
     raw = RawPayload.objects.create(channel=state.channel, endpoint=state.endpoint, body=storable(page.raw_body))
-    result = ingest_items(channel=state.channel, items=page.items, raw=raw)
+    channel_of = (search_channels(platform=state.channel.platform, items=page.items)
+                  if _is_shared(state.channel.platform, state.endpoint) else None)
+    result = ingest_items(channel=state.channel, items=page.items, raw=raw, channel_of=channel_of)
     now = timezone.now()
     moved = PollState.objects.filter(pk=state.pk, cursor=expected_cursor).update(
         cursor=page.next_cursor or "", last_success_at=now, last_polled_at=now, consecutive_failures=0,
@@ -248,6 +270,15 @@ def _release(state_id: int, **fields) -> None:
     PollState.objects.filter(pk=state_id).update(leased_until=None, **fields)
 
 
+def _reconnect_if_lost() -> None:
+    """A fetch can take a while (several requests, each up to the client's timeout), and the
+    database may restart meanwhile, ending this process's connection: the health check Django
+    makes at the start of a task is long past. Check again before writing what the fetch brought,
+    or the body it could not read, so that neither is lost to a connection that is already gone."""
+    if connection.connection is not None and not connection.in_atomic_block and not connection.is_usable():
+        connection.close()  # the next query connects again
+
+
 def poll_run(*, state_id: int, client=None) -> dict:
     """Poll one channel endpoint: fetch pages since the cursor and store each with its cursor.
 
@@ -258,15 +289,28 @@ def poll_run(*, state_id: int, client=None) -> dict:
         return {"skipped": "not due, disabled or already running"}
     state = PollState.objects.select_related("channel", "channel__connection").get(pk=state_id)
     connection = getattr(state.channel, "connection", None)
-    if connection is None or not connection.is_connected or connection.needs_reauth:
+    if _needs_connection(state.channel) and (connection is None or not connection.is_connected
+                                             or connection.needs_reauth):
         _release(state_id)
         return {"skipped": "channel not connected or needs re-authorising"}
+    shared = _is_shared(state.channel.platform, state.endpoint)
+    if shared:
+        searcher = search_channel(platform=state.channel.platform)
+        if searcher is None or searcher.pk != state.channel_id:
+            _release(state_id)
+            return {"skipped": f"searched once for the platform, on {searcher}"}
+    if state.channel.platform == "bluesky" and state.endpoint == "search":
+        from .jetstream import stream_live
+
+        if stream_live():  # the live stream sees every post: searching is the fallback
+            _release(state_id)
+            return {"skipped": "the live stream is in use"}
     if client is None:
         from .clients import client_for
 
         client = client_for(state.channel, connection=connection)
     total = IngestResult()
-    watch_terms = watch_terms_for(state.channel)
+    watch_terms = watch_terms_for_platform(state.channel.platform) if shared else watch_terms_for(state.channel)
     cap = budget.cap_for(client)
     pages = 0
     more = False
@@ -283,6 +327,7 @@ def poll_run(*, state_id: int, client=None) -> dict:
             try:
                 page = client.fetch(state.endpoint, cursor or None, watch_terms=watch_terms)
             finally:
+                _reconnect_if_lost()
                 if cap is not None:  # settle the reservation: what the request really used
                     budget.spend(cap, client.cap_spent - spent - cost)
             total.add(ingest_page(state=state, page=page, expected_cursor=cursor))
@@ -295,6 +340,9 @@ def poll_run(*, state_id: int, client=None) -> dict:
             if not more:
                 break
     except AuthError as exc:
+        if connection is None:
+            _fail(state, exc)
+            return {**total.as_dict(), "pages": pages, "error": "auth"}
         if connection.refresh_token and refresh_connection(connection=connection, client=client):
             _release(state_id)
             return {**total.as_dict(), "pages": pages, "refreshed": True}
@@ -325,6 +373,13 @@ def poll_run(*, state_id: int, client=None) -> dict:
     return {**total.as_dict(), "pages": pages, **({"more": True} if more else {})}
 
 
+def _needs_connection(channel: Channel) -> bool:
+    """Whether the channel is polled with its own credentials (web sources are public)."""
+    from platforms import client_class
+
+    return client_class(channel.platform).needs_credentials
+
+
 def _fail(state: PollState, exc: Exception) -> None:
     failures = state.consecutive_failures + 1
     delay = backoff_seconds(failures, base=2, cap=settings.POLL_MAX_BACKOFF_SECONDS)
@@ -338,6 +393,50 @@ def watch_terms_for(channel: Channel) -> list[str]:
     terms = WatchTerm.objects.filter(active=True).filter(
         service__isnull=True) | WatchTerm.objects.filter(active=True, service_id=channel.service_id)
     return sorted({t.term for t in terms if t.applies_to(channel.platform)})
+
+
+# --- one search per platform -----------------------------------------------------
+
+def _is_shared(platform: str, endpoint: str) -> bool:
+    from platforms import CLIENTS, client_class
+
+    return platform in CLIENTS and endpoint in client_class(platform).shared_endpoints
+
+
+def search_channel(*, platform: str) -> Channel | None:
+    """The channel a platform's shared searches run on: the council's main account there (a
+    corporate one first, then the oldest) among those connected and live."""
+    return (Channel.objects.filter(platform=platform, status__in=[Channel.Status.ACTIVE, Channel.Status.DORMANT],
+                                   connection__needs_reauth=False)
+            .exclude(connection__access_token="")
+            .order_by(models.Case(models.When(kind=Channel.Kind.CORPORATE, then=0), default=1), "pk").first())
+
+
+def watch_terms_for_platform(platform: str) -> list[str]:
+    """Every watch term of any channel on the platform: the shared search looks for all of them."""
+    from .models import WatchTerm
+
+    services = Channel.objects.filter(platform=platform).values("service_id")
+    terms = WatchTerm.objects.filter(active=True).filter(models.Q(service__isnull=True) |
+                                                         models.Q(service_id__in=services))
+    return sorted({t.term for t in terms if t.applies_to(platform)})
+
+
+HANDLE_IN_TEXT = re.compile(r"@([\w.\-]+)")
+
+
+def search_channels(*, platform: str, items: list[Item]) -> dict[str, Channel]:
+    """Which of the council's channels each search result concerns, by external id: the channel
+    whose handle it @mentions. Results that mention none stay with the searching channel."""
+    handles = {c.handle.lower().lstrip("@"): c for c in Channel.objects.filter(platform=platform)}
+    out = {}
+    for item in items:
+        for handle in HANDLE_IN_TEXT.findall(item.text.lower()):
+            channel = handles.get(handle.rstrip(".-"))
+            if channel is not None:
+                out[item.external_id] = channel
+                break
+    return out
 
 
 # --- connections --------------------------------------------------------------
@@ -420,8 +519,8 @@ def poll_states_sync(*, channel: Channel) -> list[PollState]:
     from platforms import client_class
 
     connection = getattr(channel, "connection", None)
-    active = (channel.status in (Channel.Status.ACTIVE, Channel.Status.DORMANT) and connection is not None
-              and connection.is_connected)
+    active = (channel.status in (Channel.Status.ACTIVE, Channel.Status.DORMANT)
+              and (not _needs_connection(channel) or (connection is not None and connection.is_connected)))
     states = []
     for endpoint in client_class(channel.platform).endpoints:
         state, _ = PollState.objects.get_or_create(
@@ -479,6 +578,14 @@ def connections_maintain(*, now, refresh_within: timedelta, warn_within: timedel
     return {"refreshed": refreshed, "warned": warned}
 
 
+def reading_refused(platform: str) -> str:
+    """Why nothing is read from a platform that only publishes."""
+    from platforms import client_class
+
+    module = __import__(client_class(platform).__module__, fromlist=["READ_REFUSED"])
+    return getattr(module, "READ_REFUSED", "the platform offers nothing to read.")
+
+
 class IngestRefused(ValueError):
     """The file is a platform's error response (a refused token, a rate limit, a bad request),
     not a page of items: nothing was stored."""
@@ -490,11 +597,18 @@ def ingest_file(*, channel: Channel, body: str, endpoint: str | None = None, sou
     A body that cannot be read is quarantined; an error response raises IngestRefused. The
     same file again stores nothing: its items are duplicates, and a body that brought no new
     item is not kept a second time (nor at all when it held none)."""
+    from platforms import CLIENTS
+
     from .clients import client_for
 
+    if channel.platform not in CLIENTS:
+        raise IngestRefused(f"{channel.get_platform_display()} is registry-only: Council Social has no client for it, "
+                            "so there is nothing to read from a file.")
     client = client_for(channel)
+    if not client.endpoints:
+        raise IngestRefused(f"{channel.get_platform_display()} is publishing only: {reading_refused(channel.platform)}")
     try:
-        items = client.parse(json.loads(body), endpoint=endpoint)
+        items = client.parse(client.decode(body), endpoint=endpoint)
     except (ValueError, MalformedPayload) as exc:
         quarantine_record(channel=channel, platform=channel.platform, endpoint=endpoint or "", body=body,
                           error=f"{source_name}: {exc}", source="file")

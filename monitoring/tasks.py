@@ -5,6 +5,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from accounts.models import Channel, ChannelConnection
+from platforms.base import RateLimited, TransientError
 
 from . import services
 
@@ -26,6 +27,15 @@ def poll(state_id: int) -> dict:
         if resume - timezone.now() <= RESUME_WITHIN:
             poll.apply_async((state_id,), eta=resume, queue="polling")
     return result
+
+
+@shared_task(name="monitoring.webhook_ingest", acks_late=True, ignore_result=True, queue="polling",
+             autoretry_for=(TransientError, RateLimited), retry_backoff=True, retry_jitter=True, max_retries=8)
+def webhook_ingest(raw_id: int) -> dict:
+    """Read a kept webhook delivery into mentions (monitoring.webhooks)."""
+    from .webhooks import webhook_ingest as ingest
+
+    return ingest(raw_id=raw_id).as_dict()
 
 
 @shared_task(name="monitoring.snapshot_metrics", acks_late=True, ignore_result=True)
@@ -55,3 +65,19 @@ def retention_purge() -> dict:
     from .privacy import retention_purge as purge
 
     return purge()
+
+
+@shared_task(name="monitoring.watchlist_reviews", acks_late=True, ignore_result=True)
+def watchlist_reviews() -> int:
+    """Daily housekeeping: tell the web team which watch-list entries are due their yearly review."""
+    from .watchlist import watchlist_reviews_flag
+
+    return watchlist_reviews_flag()
+
+
+@shared_task(name="monitoring.spikes_detect", acks_late=True, ignore_result=True)
+def spikes_detect() -> dict:
+    """Every five minutes: test this hour's topics against their baselines (one alert per episode)."""
+    from .trends import spikes_detect as detect
+
+    return detect()

@@ -1,4 +1,5 @@
 import json
+import logging
 import secrets
 
 from django.conf import settings
@@ -8,6 +9,7 @@ from django.db.models import Q
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors as account_selectors
@@ -21,6 +23,8 @@ from . import privacy, selectors, services
 from .clients import client_for
 from .forms import AppPasswordForm, ErasureForm, MentionFilterForm
 from .models import Author
+
+log = logging.getLogger(__name__)
 
 
 @login_required
@@ -164,3 +168,28 @@ def author_erase(request, pk):
     messages.success(request, f"The author and {erasure.counts['mentions']} mentions were erased "
                               f"(reference {erasure.reference}).")
     return HttpResponseRedirect(reverse("author_list"))
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def webhook(request, platform):
+    """Meta's webhooks: the subscription's challenge, then signed deliveries, kept and acknowledged
+    at once (the worker ingests them). The signature is checked before the body is read."""
+    from . import webhooks
+
+    if platform not in webhooks.WEBHOOK_PLATFORMS:
+        return HttpResponse("No webhooks for this platform.", status=404, content_type="text/plain")
+    if request.method == "GET":
+        challenge = webhooks.challenge_answer(platform=platform, params=request.GET)
+        if challenge is None:
+            log.warning("Refused a %s webhook verification", platform)
+            return HttpResponse("Verification refused.", status=403, content_type="text/plain")
+        return HttpResponse(challenge, content_type="text/plain")
+    problem = webhooks.signature_problem(platform=platform, body=request.body,
+                                         header=request.headers.get("X-Hub-Signature-256"))
+    if problem:
+        log.warning("Refused a %s webhook delivery from %s: signature %s", platform,
+                    request.META.get("REMOTE_ADDR", "?"), problem)
+        return HttpResponse("Signature refused.", status=403, content_type="text/plain")
+    webhooks.webhook_receive(platform=platform, body=request.body)
+    return HttpResponse("EVENT_RECEIVED", content_type="text/plain")

@@ -1,7 +1,7 @@
 """Platform clients behind one interface (see base.py), and the platform simulator."""
 from importlib import import_module
 
-# platform slug → "module:Class"; Flickr is registry-only (no client).
+# platform slug → "module:Class"; Flickr is registry-only (no client); Nextdoor publishes only.
 CLIENTS = {
     "x": "platforms.x:XClient",
     "facebook": "platforms.facebook:FacebookClient",
@@ -10,7 +10,10 @@ CLIENTS = {
     "mastodon": "platforms.mastodon:MastodonClient",
     "bluesky": "platforms.bluesky:BlueskyClient",
     "linkedin": "platforms.linkedin:LinkedInClient",
+    "web": "platforms.web:WebClient",
 }
+CLIENTS["threads"] = "platforms.threads:ThreadsClient"
+CLIENTS["nextdoor"] = "platforms.nextdoor:NextdoorClient"  # publishing only
 
 
 def client_class(platform: str):

@@ -54,6 +54,7 @@ class Item:
     replies: int = 0
     reshares: int = 0
     raw: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    edited: bool = False  # a later version of an item already returned: its text replaces the stored one
 
 
 @dataclasses.dataclass
@@ -259,6 +260,11 @@ class PlatformClient(abc.ABC):
 
     platform: str = ""
     endpoints: tuple[str, ...] = ()
+    needs_credentials: bool = True  # False: polled without a connection (public web sources)
+    # Endpoints that read the same for every channel (a search of the watch terms): monitoring
+    # polls each once per platform app, on one channel, and attaches each item to the channel it
+    # concerns (monitoring.services.search_channel).
+    shared_endpoints: tuple[str, ...] = ()
     max_text_length: int | None = None
     # The real service's URLs. The simulator serves each platform under
     # SIMULATOR/<platform> followed by the real URL's path (see simulator_urls).
@@ -276,6 +282,7 @@ class PlatformClient(abc.ABC):
         app: AppConfig | None = None,
         session: requests.Session | None = None,
         timeout: float = 15.0,
+        allow_hosts: Iterable[str] = (),
     ):
         self.base_url = (base_url or self.default_base_url).rstrip("/")
         self.authorize_url = authorize_url or self.default_authorize_url
@@ -284,16 +291,28 @@ class PlatformClient(abc.ABC):
         self.app = app or AppConfig()
         self.session = session or requests.Session()
         self.timeout = timeout
+        # Hosts an administrator allowed the guarded fetcher to reach whatever their address
+        # (platforms/fetch.py), e.g. the platform simulator or the site's own uploads.
+        self.allow_hosts = frozenset(allow_hosts)
 
     # reading
     @abc.abstractmethod
     def fetch(self, endpoint: str, cursor: str | None, *, watch_terms: Iterable[str] = ()) -> Page:
         """The next page of items on `endpoint` since `cursor`."""
 
+    def decode(self, text: str) -> Any:
+        """A saved response body as parse() takes it (ingest_file). ValueError if it cannot be read."""
+        return json.loads(text)
+
     @abc.abstractmethod
     def parse(self, body: Any, *, endpoint: str | None = None) -> list[Item]:
         """Normalise a decoded response body. Pure: no HTTP. Guess the endpoint from the
         body's shape when `endpoint` is None (used by ingest_file). Raises MalformedPayload."""
+
+    def resolve_webhook(self, body: Any) -> list[Item]:
+        """The items of a webhook delivery. Most deliveries carry them whole (parse); a platform
+        whose deliveries only name what happened reads each item from the API (Instagram)."""
+        return self.parse(body)
 
     # writing
     @abc.abstractmethod

@@ -69,6 +69,7 @@ class BlueskyClient(PlatformClient):
 
     platform = "bluesky"
     endpoints = ("notifications", "search")
+    shared_endpoints = ("search",)
     max_text_length = 300  # graphemes
     default_base_url = "https://bsky.social"
     default_authorize_url = ""

@@ -9,13 +9,20 @@ Endpoints:
             deleted and another added between two runs leave the count unchanged and
             are only seen once something else changes on that media.
   tags      media in which the account is photo-tagged (/{ig-user-id}/tags).
+  hashtags  recent media (last 24 hours) with the watch terms as hashtags: GET /ig_hashtag_search
+            finds each hashtag's id once, GET /{hashtag-id}/recent_media lists its media.
+            Instagram lets an account query at most 30 unique hashtags in a rolling 7 days: a
+            hashtag beyond that is skipped until the oldest one's week is over, and the page's
+            rate limit shows how many of the 30 remain.
 
 Caption and comment @mentions cannot be listed: Instagram announces them by webhook,
 then they are read with `mentioned_media` / `mentioned_comment` (parse handles both).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -25,15 +32,20 @@ from .base import (
     KIND_COMMENT,
     KIND_MENTION,
     KIND_REPLY,
+    KIND_SEARCH_HIT,
     AuthError,
     Author,
     Credentials,
     InvalidRequest,
     Item,
     Metrics,
+    Page,
     PlatformError,
     Published,
+    RateLimit,
     TransientError,
+    decode_cursor,
+    encode_cursor,
 )
 from .graph import GraphClient, epoch, malformed
 
@@ -45,11 +57,26 @@ MENTIONED_COMMENT_FIELDS = "id,text,timestamp,like_count,username"
 
 MEDIA_KEYS = ("media_type", "caption", "permalink", "media_url", "comments_count")
 MAX_CAROUSEL = 10
+HASHTAG_MEDIA_FIELDS = "id,caption,timestamp,permalink,comments_count,like_count,media_type"
+HASHTAG_LIMIT = 30  # unique hashtags an account may query in a rolling week
+HASHTAG_WEEK = 7 * 86400
+
+
+def hashtags_of(terms: Iterable[str]) -> list[str]:
+    """The watch terms as Instagram hashtags: one word of letters, digits and underscores, lower case."""
+    tags = []
+    for term in terms:
+        tag = term.strip().lstrip("#").lower()
+        if tag and re.fullmatch(r"\w+", tag) and tag not in tags:
+            tags.append(tag)
+    return tags
 
 
 class InstagramClient(GraphClient):
     platform = "instagram"
-    endpoints = ("comments", "tags")
+    endpoints = ("comments", "tags", "hashtags")
+    # One hashtag search per app serves every channel (monitoring runs it on one channel).
+    shared_endpoints = ("hashtags",)
     max_text_length = 2200
     default_scopes = (
         "instagram_basic",
@@ -179,6 +206,47 @@ class InstagramClient(GraphClient):
         return items
 
     # --- polling ----------------------------------------------------------------
+
+    def fetch(self, endpoint: str, cursor: str | None, *, watch_terms: Iterable[str] = ()) -> Page:
+        if endpoint != "hashtags":
+            return super().fetch(endpoint, cursor, watch_terms=watch_terms)
+        account = self._require_account()
+        state = decode_cursor(cursor)
+        now = int(self._now())
+        # The hashtags queried in the last week, with when each was first queried in it.
+        used = {t: at for t, at in (state.get("used") or {}).items() if at > now - HASHTAG_WEEK}
+        ids = dict(state.get("ids") or {})
+        items: list[Item] = []
+        bodies: dict[str, Any] = {}
+        skipped = []
+        for tag in hashtags_of(watch_terms):
+            if tag not in used and len(used) >= HASHTAG_LIMIT:
+                skipped.append(tag)
+                continue
+            used.setdefault(tag, now)
+            if tag not in ids:
+                body, _ = self.get("/ig_hashtag_search", {"user_id": account, "q": tag})
+                data = self._data_list(self._check_body(body))
+                if not data:
+                    continue  # no such hashtag on Instagram
+                ids[tag] = self._id(data[0].get("id"), body)
+            body, _ = self.get(f"/{ids[tag]}/recent_media",
+                               {"user_id": account, "fields": HASHTAG_MEDIA_FIELDS, "limit": self.page_size})
+            bodies[tag] = body
+            items += [dataclasses.replace(i, kind=KIND_SEARCH_HIT) for i in self._parse(self._check_body(body), "tags")]
+        remaining = HASHTAG_LIMIT - len(used)
+        state = {"used": used, "ids": ids, **({"skipped": skipped} if skipped else {})}
+        return Page(items=[i for i in items if not self._is_own(i)], next_cursor=encode_cursor(state),
+                    rate_limit=RateLimit(limit=HASHTAG_LIMIT, remaining=remaining, reset_at=None),
+                    raw_body=json.dumps(bodies))
+
+    def hashtag_allowance(self, cursor: str | None) -> dict:
+        """How many of the week's 30 hashtags are used, from an endpoint's cursor."""
+        used = (decode_cursor(cursor).get("used") or {})
+        now = int(self._now())
+        live = sorted(at for at in used.values() if at > now - HASHTAG_WEEK)
+        return {"limit": HASHTAG_LIMIT, "used": len(live),
+                "next_free_at": datetime.fromtimestamp(live[0] + HASHTAG_WEEK, tz=UTC).isoformat() if live else None}
 
     def start_tasks(self, endpoint: str, state: dict) -> list[dict]:
         account = self._require_account()

@@ -106,6 +106,7 @@ def search_query(terms: Iterable[str]) -> str:
 class XClient(PlatformClient):
     platform = "x"
     endpoints = ("mentions", "search")
+    shared_endpoints = ("search",)
     max_text_length = 280
     default_base_url = "https://api.x.com"
     default_authorize_url = "https://x.com/i/oauth2/authorize"

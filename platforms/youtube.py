@@ -99,6 +99,7 @@ class YouTubeClient(PlatformClient):
 
     platform = "youtube"
     endpoints = ("comments", "search")
+    shared_endpoints = ("search",)
     max_text_length = 10000
     default_base_url = "https://www.googleapis.com/youtube/v3"
     default_authorize_url = "https://accounts.google.com/o/oauth2/v2/auth"

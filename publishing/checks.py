@@ -275,6 +275,8 @@ PLATFORM_NAMES = {
     "bluesky": "Bluesky",
     "linkedin": "LinkedIn",
     "flickr": "Flickr",
+    "threads": "Threads",
+    "nextdoor": "Nextdoor",
 }
 
 # The longest text each platform accepts, in the platform's own unit (see _measure).
@@ -285,8 +287,11 @@ PLATFORM_LIMITS = {
     "facebook": 63_206,
     "linkedin": 3_000,
     "instagram": 2_200,
+    "threads": 500,
+    "nextdoor": 8_192,  # publishing only: agencies cannot read, so cannot reply
 }
-REPLY_LIMITS = {**PLATFORM_LIMITS, "youtube": 10_000}  # a comment reply on YouTube is possible
+REPLY_LIMITS = {**{p: n for p, n in PLATFORM_LIMITS.items() if p != "nextdoor"},
+                "youtube": 10_000}  # a comment reply on YouTube is possible
 BLUESKY_MAX_BYTES = 3_000  # Bluesky also limits a post to 3,000 bytes of UTF-8
 URL_LENGTH = 23
 

@@ -11,8 +11,11 @@ from .models import (
     CannedReply,
     Case,
     CaseEvent,
+    ClassifierVersion,
     FoiRequest,
     MentionRouting,
+    RetrainRun,
+    RoutingLabel,
     Rule,
     ServiceTopic,
     SlaPolicy,
@@ -72,6 +75,7 @@ class ServiceTopicAdmin(ConfigAdmin):
 @admin.register(TriageSettings)
 class TriageSettingsAdmin(ConfigAdmin):
     list_display = ["__str__", "influential_followers", "influential_score", "sla_warning_minutes"]
+    filter_horizontal = ["safeguarding_users"]
 
     def has_add_permission(self, request):
         return not TriageSettings.objects.exists() and super().has_add_permission(request)
@@ -153,3 +157,24 @@ class ReplyDraftAdmin(ReadOnlyAdmin):
 class ModerationActionAdmin(ReadOnlyAdmin):
     list_display = ["at", "action", "outcome", "automatic", "reason", "actor_name", "platform", "external_id"]
     list_filter = ["action", "outcome", "automatic"]
+
+@admin.register(ClassifierVersion)
+class ClassifierVersionAdmin(ReadOnlyAdmin):
+    list_display = ["version", "status", "created_at", "trained_by_name", "corpus_items", "council_labels",
+                    "promoted_at"]
+    list_filter = ["status"]
+    exclude = ["params"]  # the model's arrays: bytes, not for reading here
+
+
+@admin.register(RoutingLabel)
+class RoutingLabelAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "decision", "route", "service", "safeguarding", "predicted_route", "actor_name", "at"]
+    list_filter = ["decision", "route", "safeguarding"]
+    list_select_related = ["service"]
+    raw_id_fields = ["mention", "case"]
+
+
+@admin.register(RetrainRun)
+class RetrainRunAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "state", "requested_by_name", "created_at", "version", "promoted", "labels_used"]
+    list_filter = ["state", "promoted"]

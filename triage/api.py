@@ -13,7 +13,7 @@ from accounts.models import Service, User
 
 from . import config, matrix, moderation, replies, selectors, services
 from .forms import CaseFilterForm
-from .models import CannedReply, Case, CaseEvent, FoiRequest, NotifyRole, Rule
+from .models import CannedReply, Case, CaseEvent, FoiRequest, NotifyRole, Route, Rule
 from .replies import ReplyNotAllowed
 
 # --- output ------------------------------------------------------------------------------------
@@ -52,7 +52,8 @@ class CaseSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Case
-        fields = ["id", "state", "route", "priority", "service", "assignee", "rule", "explanation", "sla_policy",
+        fields = ["id", "state", "route", "priority", "safeguarding", "service", "assignee", "rule", "explanation",
+                  "sla_policy",
                   "opened_at", "out_of_hours", "clock_started_at", "sla_due_at", "sla_state", "acknowledged_at",
                   "first_response_at", "resolved_at", "escalated_at", "version", "mention"]
 
@@ -153,6 +154,23 @@ class NoteOptionalIn(VersionIn):
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
+class CloseIn(NoteOptionalIn):
+    no_action = serializers.BooleanField(default=False, help_text="Nothing needed doing: kept as a \"no action\" "
+                                                                  "label for the classifier.")
+
+
+class RerouteIn(NoteOptionalIn):
+    route = serializers.ChoiceField(choices=Route.choices, help_text="The route the case belongs on.")
+    service = serializers.SlugRelatedField(slug_field="slug", queryset=Service.objects.all(), required=False,
+                                           allow_null=True, default=None,
+                                           help_text="A service slug; leave out to keep the case's service.")
+
+
+class SafeguardingIn(NoteOptionalIn):
+    safeguarding = serializers.BooleanField(help_text="true: a person may be at risk of harm; false: not a "
+                                                      "safeguarding matter.")
+
+
 CASE_FILTERS = [
     OpenApiParameter(name, OpenApiTypes.STR, description=description) for name, description in [
         ("route", "a route id"), ("service", "a service slug"), ("status", '"open" (default), "all" or a state'),
@@ -170,6 +188,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     change; 404 for a case outside your scope; 409 when the version given is stale."""
 
     serializer_class = CaseSerializer
+    schema_conflict_methods = ("POST",)  # a stale version: 409 (council_social/schema.py)
     # The selectors take the id as it comes: only digits reach them (else "abc" was a 500, not a 404).
     lookup_value_regex = r"[0-9]+"
 
@@ -246,11 +265,26 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return self._act(request, pk, ReplyIn, lambda c, d: services.case_reply(
             actor=request.user, case=c, text=d["text"], version=d.get("version")))
 
-    @extend_schema(request=NoteOptionalIn, responses=CaseDetailSerializer)
+    @extend_schema(request=CloseIn, responses=CaseDetailSerializer)
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
-        return self._act(request, pk, NoteOptionalIn, lambda c, d: services.case_close(
-            actor=request.user, case=c, note=d["note"], version=d.get("version")))
+        return self._act(request, pk, CloseIn, lambda c, d: services.case_close(
+            actor=request.user, case=c, note=d["note"], no_action=d["no_action"], version=d.get("version")))
+
+    @extend_schema(request=RerouteIn, responses=CaseDetailSerializer,
+                   description="Routed wrongly? Move the case to the route (and service) where it belongs: its "
+                               "queue and SLA change, and the decision is kept as a label for the classifier.")
+    @action(detail=True, methods=["post"])
+    def reroute(self, request, pk=None):
+        return self._act(request, pk, RerouteIn, lambda c, d: services.case_reroute(
+            actor=request.user, case=c, route=d["route"], service=d["service"], note=d["note"],
+            version=d.get("version")))
+
+    @extend_schema(request=SafeguardingIn, responses=CaseDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def safeguarding(self, request, pk=None):
+        return self._act(request, pk, SafeguardingIn, lambda c, d: services.case_safeguarding(
+            actor=request.user, case=c, safeguarding=d["safeguarding"], note=d["note"], version=d.get("version")))
 
     @extend_schema(request=NoteOptionalIn, responses=CaseDetailSerializer)
     @action(detail=True, methods=["post"])

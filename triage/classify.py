@@ -24,6 +24,15 @@ from typing import Any
 from vaderSentiment import vaderSentiment as vader
 
 CRITICALITY_LEVELS = ("low", "medium", "high")
+# The learned model's routes, in words (for reasons and explanations).
+INTENT_WORDS = {
+    "no_action": "nothing to act on",
+    "customer_service": "a request for customer services",
+    "web_team_response": "a simple question the website answers",
+    "service_conversation": "a conversation about a service",
+    "comms_escalation": "a controversial or reputational matter",
+    "foi": "a request for recorded information (FOI)",
+}
 SENTIMENT_LABELS = ("positive", "neutral", "negative")
 
 
@@ -44,6 +53,7 @@ class MentionInput:
     replies: int = 0
     reshares: int = 0
     kind: str = "mention"  # "mention", "comment", "reply" or "search_hit" (platforms.base.KINDS)
+    watched: str = ""  # who the author is and why they matter, when on the watch list
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +77,14 @@ class Classification:
     reasons: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False)
     # The lower-cased words classified, so that keyword rules need not split the text again.
     words: tuple[str, ...] = dataclasses.field(default=(), repr=False, compare=False)
+    # The learned model's reading (triage.learned); "" and zeros when classified without one.
+    intent: str = ""  # the route the model reads the mention as
+    confidence: float = 0.0  # the model's probability for `intent`
+    route_probabilities: Mapping[str, float] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+    safeguarding: bool = False  # a person may be at risk of harm
+    safeguarding_probability: float = 0.0
+    service_probability: float = 0.0  # the model's probability for the service it found
+    model_version: int | None = None
 
 
 # --- configuration -----------------------------------------------------------------
@@ -154,6 +172,12 @@ DEFAULT_ABUSE_WORDS = [
     "bitch", "cunt", "fuck", "fucking", "fucked", "fucker", "f*ck", "f**k", "f***", "fck", "fcuk",
     "shit", "shite", "sh*t", "bellend", "tosser", "piss off", "kill yourself", "kys", "hope you die",
     "die in a fire",
+]
+
+# Words that flag safeguarding whatever the model says (recall matters more than precision).
+DEFAULT_SAFEGUARDING_PHRASES = [
+    "suicidal", "kill myself", "end my life", "take my own life", "self harm", "self-harm", "domestic abuse",
+    "domestic violence", "child at risk", "child neglect", "being abused", "safeguarding concern",
 ]
 
 DEFAULT_FOI_PHRASES = [
@@ -256,6 +280,10 @@ class ClassifierConfig:
     problem_phrases: Sequence[str] = tuple(DEFAULT_PROBLEM_PHRASES)
     help_request_phrases: Sequence[str] = tuple(DEFAULT_HELP_REQUEST_PHRASES)
     signpost_phrases: Sequence[str] = tuple(DEFAULT_SIGNPOST_PHRASES)
+    safeguarding_phrases: Sequence[str] = tuple(DEFAULT_SAFEGUARDING_PHRASES)
+    # With the model: it leads, and a phrase list overrides it only so far.
+    foi_phrase_min_probability: float = 0.2  # an FOI phrase makes an FOI request if the model gives at least this
+    service_phrase_max_none: float = 0.5  # a service phrase places it if the model's "no service" is below this
     max_text_chars: int = 4000  # longer (hostile) text is classified on its first part
 
 
@@ -565,6 +593,7 @@ _CATEGORIES = {
     "problem": "problem_phrases",
     "help": "help_request_phrases",
     "signpost": "signpost_phrases",
+    "safeguarding": "safeguarding_phrases",
 }
 
 
@@ -606,6 +635,8 @@ class _Compiled:
         if m.author_engagement and m.author_engagement > 0 and inf.engagement_full > 0:
             score += inf.engagement_bonus * min(1.0, m.author_engagement / inf.engagement_full)
         score_int = max(0, min(100, round(score)))
+        if m.watched:  # someone the web team named: influential whatever their audience
+            return max(score_int, inf.influential_score), True, f"on the watch list ({m.watched})"
         by_followers = followers is not None and followers >= inf.influential_followers
         influential = by_followers or score_int >= inf.influential_score
         who = "an unknown number of followers" if followers is None else f"{followers:,} followers"
@@ -616,11 +647,21 @@ class _Compiled:
             reason = f"{who}{verified}, influence score {score_int}/100 (threshold {inf.influential_score})"
         return score_int, influential, reason
 
-    def service(self, hits: dict[Any, list[str]], channel_service: str) -> tuple[str, str, str]:
+    def service(self, hits: dict[Any, list[str]], channel_service: str, prediction=None) -> tuple[str, str, str]:
         counts: dict[str, list[str]] = {}
         for label, found in hits.items():
             if isinstance(label, tuple):
                 counts[label[1]] = found
+        if prediction is not None:
+            # The model leads; its "no service" gives way to the channel's service, then to a
+            # service phrase when the model is unsure that no service is concerned.
+            if prediction.service:
+                return (prediction.service, "",
+                        f"{prediction.service} (the model, {prediction.service_probability:.0%})")
+            if not counts or prediction.service_probability >= self.config.service_phrase_max_none:
+                if channel_service:
+                    return channel_service, "", f"{channel_service} (posted on its channel)"
+                return "", "", f"no particular service (the model, {prediction.service_probability:.0%})"
         if not counts:
             if channel_service:
                 return channel_service, "", f"{channel_service} (posted on its channel)"
@@ -644,7 +685,8 @@ class _Compiled:
             return "medium", f"negative tone ({compound:.2f})"
         return "low", "no critical language"
 
-    def classify(self, m: MentionInput) -> Classification:
+    def classify(self, m: MentionInput, prediction=None) -> Classification:
+        """`prediction`: the learned model's triage.learned.Prediction for the text, if any."""
         cfg = self.config
         text = m.text[: cfg.max_text_chars] if m.text else ""
         words = tuple(tokens(text))
@@ -668,8 +710,10 @@ class _Compiled:
 
         influence, influential, influence_reason = self.influence(m)
         reasons["influence"] = influence_reason
+        if m.watched:
+            reasons["watched"] = m.watched
 
-        service, service_phrase, service_reason = self.service(hits, m.channel_service)
+        service, service_phrase, service_reason = self.service(hits, m.channel_service, prediction)
         reasons["service"] = service_reason
 
         first_person, problem, help_ = hits.get("first_person"), hits.get("problem"), hits.get("help")
@@ -701,6 +745,18 @@ class _Compiled:
                               f"({_quote(hits['foi_request'] + hits['foi_info'])})")
         else:
             reasons["foi"] = "not an FOI request"
+        if prediction is not None:
+            # The model leads; an FOI phrase still makes a request unless the model all but rules it out.
+            foi_probability = prediction.route_probabilities.get("foi", 0.0)
+            if prediction.route == "foi":
+                foi = True
+                reasons["foi"] = f"a request for recorded information (the model, {foi_probability:.0%})"
+            elif foi and foi_probability >= cfg.foi_phrase_min_probability:
+                reasons["foi"] += f" (the model gives {foi_probability:.0%})"
+            elif foi:
+                foi = False
+                reasons["foi"] = (f"not an FOI request: the words {reasons['foi'].split('(', 1)[-1].rstrip(')')} "
+                                  f"appear, but the model gives it {foi_probability:.0%}")
         if foi:
             given = name_and_address(text)
             if m.author_real_name_visible:
@@ -714,6 +770,27 @@ class _Compiled:
 
         thread_growth = max(0, m.replies) + max(0, m.reshares)
         reasons["thread_growth"] = f"{max(0, m.replies):,} replies and {max(0, m.reshares):,} reshares"
+
+        learned_signals: dict[str, Any] = {}
+        at_risk = hits.get("safeguarding")
+        if prediction is not None:
+            learned_signals = {
+                "intent": prediction.route, "confidence": prediction.confidence,
+                "route_probabilities": prediction.route_probabilities,
+                "safeguarding": prediction.safeguarding or bool(at_risk),
+                "safeguarding_probability": prediction.safeguarding_probability,
+                "service_probability": prediction.service_probabilities.get(service, 0.0),
+                "model_version": prediction.version,
+            }
+            reasons["intent"] = f"{INTENT_WORDS.get(prediction.route, prediction.route)} ({prediction.confidence:.0%})"
+            if prediction.safeguarding:
+                reasons["safeguarding"] = (f"a person may be at risk of harm (the model, "
+                                           f"{prediction.safeguarding_probability:.0%})")
+        elif at_risk:
+            learned_signals["safeguarding"] = True
+        if at_risk and "safeguarding" not in reasons:
+            reasons["safeguarding"] = f"a person may be at risk of harm ({_quote(at_risk)})"
+        reasons.setdefault("safeguarding", "no sign that a person is at risk")
 
         return Classification(
             sentiment=compound,
@@ -732,6 +809,7 @@ class _Compiled:
             thread_growth=thread_growth,
             reasons=reasons,
             words=words,
+            **learned_signals,
         )
 
 
@@ -750,12 +828,19 @@ def author_influence(followers: int | None, verified: bool, config: ClassifierCo
     return compile_config(config or DEFAULT_CONFIG).influence(m)[0]
 
 
-def classify(m: MentionInput, config: ClassifierConfig = DEFAULT_CONFIG) -> Classification:
-    """Classify one mention."""
-    return compile_config(config).classify(m)
+def classify(m: MentionInput, config: ClassifierConfig = DEFAULT_CONFIG, predictor=None) -> Classification:
+    """Classify one mention; `predictor` is the learned model (triage.learned.Predictor), if any."""
+    return classify_many([m], config, predictor)[0]
 
 
-def classify_many(mentions: Iterable[MentionInput], config: ClassifierConfig = DEFAULT_CONFIG) -> list[Classification]:
-    """Classify a batch of mentions with one compiled config."""
+def classify_many(mentions: Iterable[MentionInput], config: ClassifierConfig = DEFAULT_CONFIG,
+                  predictor=None) -> list[Classification]:
+    """Classify a batch of mentions with one compiled config, and the learned model's
+    predictions for the whole batch at once when `predictor` is given."""
     run = compile_config(config).classify
-    return [run(m) for m in mentions]
+    mentions = list(mentions)
+    if predictor is None:
+        return [run(m) for m in mentions]
+    limit = config.max_text_chars
+    predictions = predictor.predict([(m.text or "")[:limit] for m in mentions])
+    return [run(m, p) for m, p in zip(mentions, predictions, strict=True)]

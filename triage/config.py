@@ -10,7 +10,7 @@ import threading
 import uuid
 from datetime import timedelta
 
-from . import classify, clock, matrix
+from . import classify, clock, matrix, model_store
 from .models import Rule, ServiceTopic, SlaPolicy, TriageSettings
 
 log = logging.getLogger(__name__)
@@ -25,6 +25,7 @@ class TriageConfig:
     sla_policies: dict[str, dict]
     sla_warning: timedelta
     foi_reminder_days: int
+    predictor: object = None  # the live learned model (triage.learned.Predictor)
 
     def sla_due(self, received, policy: str | None):
         """When a case received at `received` is due under the named policy (None: no deadline)."""
@@ -98,9 +99,10 @@ def _build(row: TriageSettings) -> TriageConfig:
         abuse_words=tuple(row.abuse_words),
         foi_phrases=tuple(row.foi_phrases),
         signpost_phrases=tuple(row.signpost_phrases),
+        safeguarding_phrases=tuple(row.safeguarding_phrases),
     )
     return TriageConfig(
         token=row.config_token, classifier=classifier, rules=rules, matrix=matrix.compile_rules(rules),
         sla_policies=sla_policies, sla_warning=timedelta(minutes=row.sla_warning_minutes),
-        foi_reminder_days=row.foi_reminder_working_days,
+        foi_reminder_days=row.foi_reminder_working_days, predictor=model_store.live_predictor(),
     )

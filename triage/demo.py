@@ -6,7 +6,7 @@ from django.db import transaction
 from accounts.models import Service
 from accounts.roles import Role
 
-from . import classify, clock, config, matrix
+from . import classify, clock, config, matrix, model_store
 from .models import CannedReply, ReplyRule, Route, Rule, ServiceTopic, SlaPolicy
 
 # title, text, link path on the council website, route
@@ -34,7 +34,7 @@ SITE = "https://www.demo-council.example"
 @transaction.atomic
 def load_demo_triage() -> dict:
     """Load what is missing (safe to run any number of times; edits are kept)."""
-    created = {"rules": 0, "sla_policies": 0, "service_topics": 0, "canned_replies": 0}
+    created = {"rules": 0, "sla_policies": 0, "service_topics": 0, "canned_replies": 0, "classifier_versions": 0}
     config.settings_get()
     created["sla_policies"] = load_sla_policies()
     created["rules"] = load_default_rules()
@@ -51,6 +51,9 @@ def load_demo_triage() -> dict:
     _, created["reply_rules"] = ReplyRule.objects.get_or_create(
         name="Replies on communications escalations", defaults={
             "route": Route.COMMS_ESCALATION, "approver_roles": [Role.COMMUNICATIONS_OFFICER]})
+    # The learned classifier trained on the shipped corpus becomes the first live version.
+    created["classifier_versions"] = int(model_store.live_version() is None)
+    model_store.classifier_ensure_live()
     config.config_changed()
     return {f"triage_{k}_created": v for k, v in created.items()}
 

@@ -124,6 +124,32 @@ class PrivateChannelForm(VersionedForm):
 class CloseForm(VersionedForm):
     note = forms.CharField(required=False, max_length=2000, label="Outcome",
                            widget=forms.Textarea(attrs={"rows": 2}))
+    no_action = forms.BooleanField(required=False, label="Nothing needed doing (no action)",
+                                   help_text="Tells the classifier that mentions like this one need no action.")
+
+
+class RerouteForm(VersionedForm):
+    """"Routed wrongly? Move it to …": the route (and, if it changes, the service) the case belongs on."""
+
+    route = forms.ChoiceField(choices=Route.choices, label="Move it to", widget=forms.RadioSelect,
+                              error_messages={"required": "Choose the route the case belongs on"})
+    service = forms.ModelChoiceField(queryset=Service.objects.order_by("name"), required=False,
+                                     label="Service", empty_label="Keep the case's service")
+    note = forms.CharField(required=False, max_length=2000, label="Why")
+
+    def __init__(self, *args, current_route=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if current_route and not self.is_bound:
+            self.fields["route"].choices = [(v, label) for v, label in Route.choices if v != current_route]
+
+
+class SafeguardingForm(VersionedForm):
+    safeguarding = forms.TypedChoiceField(
+        label="Is a person at risk of harm?", widget=forms.RadioSelect, coerce=lambda v: v == "yes",
+        choices=[("yes", "Yes: mark it as safeguarding and tell the safeguarding contacts"),
+                 ("no", "No: this is not a safeguarding matter")],
+        error_messages={"required": "Say whether a person may be at risk"})
+    note = forms.CharField(required=False, max_length=2000, label="Why")
 
 
 class ReopenForm(VersionedForm):
@@ -248,3 +274,12 @@ class RuleForm(forms.ModelForm):
     def service_fields(self) -> dict:
         return {k: self.cleaned_data[k] for k in ("name", "order", "enabled", "route", "priority", "conditions",
                                                   "sla", "notify", "description")}
+
+
+class RollbackForm(forms.Form):
+    version = forms.ModelChoiceField(queryset=None, to_field_name="version", label="Version",
+                                     error_messages={"required": "Choose a version to go back to"})
+
+    def __init__(self, *args, versions=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["version"].queryset = versions

@@ -15,6 +15,7 @@ from typing import Any
 from platforms.base import KINDS as MENTION_KINDS
 from triage.classify import (
     CRITICALITY_LEVELS,
+    INTENT_WORDS,
     Classification,
     MentionInput,
     PhraseMatcher,
@@ -161,6 +162,18 @@ def _test_thread(value, c, m, words):
     return c.thread_growth if c.thread_growth >= value else None
 
 
+def _test_intent(value, c, m, words):
+    return c.intent if c.intent in value else None
+
+
+def _test_min_confidence(value, c, m, words):
+    return c.confidence if c.intent and c.confidence >= value else None
+
+
+def _say_intent(value, evidence):
+    return f"the model reads it as {INTENT_WORDS.get(evidence, evidence)}"
+
+
 # key -> (kind of value, test, say); `say` None means _explain_condition words it.
 CONDITIONS: dict[str, tuple[str, Callable | None, Callable | None]] = {
     "foi": ("bool", _signal("foi"), _said("it is {}", "it is not an FOI request")),
@@ -185,6 +198,10 @@ CONDITIONS: dict[str, tuple[str, Callable | None, Callable | None]] = {
     "kind_in": ("kind_list", _mention_in("kind"), lambda v, e: f"it is a {e.replace('_', ' ')}"),
     "keywords_any": ("phrase_list", _test_keywords, _said("it mentions {}", "")),
     "min_thread_growth": ("count", _test_thread, None),
+    "intent_in": ("route_list", _test_intent, _say_intent),
+    "min_confidence": ("probability", _test_min_confidence, None),
+    "safeguarding": ("bool", _signal("safeguarding"),
+                     _said("{}", "there is no sign that a person is at risk")),
 }
 
 
@@ -217,6 +234,9 @@ def validate_conditions(conditions: Any) -> list[str]:
         elif kind == "count":
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 errors.append(f"'{key}' must be a whole number, 0 or more.")
+        elif kind == "probability":
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+                errors.append(f"'{key}' must be a number from 0 to 1.")
         elif kind == "sentiment":
             if isinstance(value, bool) or not isinstance(value, int | float) or not -1 <= value <= 1:
                 errors.append(f"'{key}' must be a number from -1 to 1.")
@@ -234,6 +254,8 @@ def validate_conditions(conditions: Any) -> list[str]:
                 errors.append(f"'{key}' may only contain {', '.join(CRITICALITY_LEVELS)}.")
             elif kind == "kind_list" and not set(value) <= set(MENTION_KINDS):
                 errors.append(f"'{key}' may only contain {', '.join(MENTION_KINDS)}.")
+            elif kind == "route_list" and not set(value) <= set(ROUTES):
+                errors.append(f"'{key}' may only contain {', '.join(ROUTES)}.")
     low, high = conditions.get("sentiment_at_least"), conditions.get("sentiment_at_most")
     if (isinstance(low, int | float) and isinstance(high, int | float)
             and not isinstance(low, bool) and not isinstance(high, bool) and low > high):
@@ -310,8 +332,8 @@ class Matrix:
                     break
                 evidence.append((key, found))
             else:
-                return _decide(compiled.rule, evidence, c)
-        return _fallback(c)
+                return _look_at_watched(_decide(compiled.rule, evidence, c), m)
+        return _look_at_watched(_fallback(c), m)
 
 
 def compile_rules(rules: Iterable[Rule] | Matrix) -> Matrix:
@@ -324,6 +346,10 @@ def _explain_condition(key: str, value: Any, evidence: Any, c: Classification) -
         return f"the author has {evidence:,} followers (at least {value:,})"
     if key == "min_thread_growth":
         return f"the thread has grown to {evidence:,} replies and reshares (at least {value:,})"
+    if key == "min_confidence":
+        return f"the model is {evidence:.0%} sure (at least {value:.0%})"
+    if key == "intent_in" and c.confidence:
+        return f"{_say_intent(value, evidence)} ({c.confidence:.0%})"
     if key in ("sentiment_at_most", "sentiment_at_least"):
         return _tone(c)
     if key == "criticality_in":
@@ -358,17 +384,35 @@ def _decide(rule: Rule, evidence: list[tuple[str, Any]], c: Classification) -> D
 
 
 def _fallback(c: Classification) -> Decision:
+    reading = f"the model reads it as {INTENT_WORDS.get(c.intent, c.intent)} ({c.confidence:.0%}), " if c.intent else ""
     return Decision(
         rule=FALLBACK_RULE_NAME,
         route=NO_ACTION,
         priority="low",
         sla=None,
         notify=(),
-        explanation=(f"No rule applied, so no action beyond monitoring: {_tone(c)}, criticality is "
+        explanation=(f"No rule applied, so no action beyond monitoring: {reading}{_tone(c)}, criticality is "
                      f"{c.criticality} and the thread has {c.thread_growth:,} replies and reshares; "
                      f"it is looked at again if the thread grows."),
         fallback=True,
         thread_growth=c.thread_growth,
+    )
+
+
+WATCH_LIST_RULE_NAME = "Someone on the watch list"
+
+
+def _look_at_watched(decision: Decision, m: MentionInput) -> Decision:
+    """A mention by someone on the watch list is never "no action" without a look: the web team
+    looks at it (same working day)."""
+    if decision.route != NO_ACTION or not m.watched:
+        return decision
+    return Decision(
+        rule=WATCH_LIST_RULE_NAME, route=WEB_TEAM_RESPONSE, priority="high", sla=ROUTE_DEFAULT_SLA[WEB_TEAM_RESPONSE],
+        notify=("web_team",),
+        explanation=(f"The author is on the watch list ({m.watched}), so the web team looks at it rather than "
+                     f"leaving it to monitoring. Without the watch list: {decision.explanation}"),
+        thread_growth=decision.thread_growth,
     )
 
 
@@ -420,46 +464,73 @@ def rethink(previous: Decision, classification: Classification, mention: Mention
 
 
 # --- the default matrix (seed 004, "Assigning tasks") ------------------------------------
-# The seed's boxes are alternatives; the order here settles an item that fits several:
-#  1. FOI first: a request under the Act carries a statutory 20-working-day clock whatever
+# The learned model (triage.learned) reads what kind of mention it is ("intent"); the rules
+# decide what the council does with it, and stay editable. The order settles an item that
+# fits several:
+#  1. Safeguarding first: a person who may be at risk is never "no action". The route is what
+#     the person needs (communications when it is raised in public as a controversy, the web
+#     team for a question, the service for a conversation, an FOI request stays one) and the
+#     priority is urgent; anything else flagged, "nothing to act on" included, is an urgent
+#     case for customer services. The flag favours recall, so some flagged items are not.
+#  2. FOI: a request under the Act carries a statutory 20-working-day clock whatever
 #     else it is, and must enter the FOI workflow (valid or not, so it can be followed up).
-#  2. Reputation next: a controversial issue or a highly influential commentator is "more
-#     likely to impact more widely on the council's reputation" and has the highest
-#     priority, even when it is also a customer-service case or a service conversation; a
-#     negative thread that is growing fast is an emerging issue of the same kind.
-#  3. A person needing customer services before signposting: their own problem needs a
+#  3. Reputation: a controversial issue, or a highly influential commentator saying anything
+#     substantive, is "more likely to impact more widely on the council's reputation" and has
+#     the highest priority; a negative thread that is growing fast is an emerging issue of the
+#     same kind.
+#  4. A person needing customer services before signposting: their own problem needs a
 #     case and a substantive answer, not only a link.
-#  4. Simple confusion and general comments on well-understood issues: the web team answers.
-#  5. Conversations about a service: that service's officers join in.
+#  5. Simple confusion and general questions: the web team answers.
+#  6. Conversations about a service: that service's officers join in.
 #  Anything else: no action, keep monitoring (the built-in fallback), looked at again as the
-#  thread grows, when rule 2's growing-thread rule can promote it.
+#  thread grows, when rule 3's growing-thread rule can promote it.
+# Two rules of the phrase-list matrix are kept, turned off, for a council that wants them.
 WELL_UNDERSTOOD_ISSUES = [
     "bank holiday collection", "christmas collection", "bin day", "collection day", "new bins",
     "garden waste subscription", "council tax bill", "annual bill", "parking permit", "library card",
     "roadworks", "consultation",
 ]
+SUBSTANTIVE = [CUSTOMER_SERVICE, WEB_TEAM_RESPONSE, SERVICE_CONVERSATION, COMMS_ESCALATION]
 
 DEFAULT_RULES: tuple[Rule, ...] = (
+    Rule("Person who may be at risk, raised in public", 1, COMMS_ESCALATION, "urgent",
+         {"safeguarding": True, "intent_in": [COMMS_ESCALATION]},
+         notify=("customer_services", "communications_officer", "head_of_service")),
+    Rule("Person who may be at risk, asking a question", 2, WEB_TEAM_RESPONSE, "urgent",
+         {"safeguarding": True, "intent_in": [WEB_TEAM_RESPONSE]}, notify=("customer_services", "web_team")),
+    Rule("Person who may be at risk, in a conversation about a service", 3, SERVICE_CONVERSATION, "urgent",
+         {"safeguarding": True, "intent_in": [SERVICE_CONVERSATION]},
+         notify=("customer_services", "service_editor", "web_team")),
     Rule("Freedom of Information request", 10, FOI, "normal", {"foi": True},
          notify=("web_team",)),
-    Rule("Controversial issue", 20, COMMS_ESCALATION, "urgent", {"criticality_in": ["high"]},
+    Rule("Person who may be at risk (safeguarding)", 15, CUSTOMER_SERVICE, "urgent", {"safeguarding": True},
+         notify=("customer_services", "head_of_service")),
+    Rule("Controversial issue", 20, COMMS_ESCALATION, "urgent", {"intent_in": [COMMS_ESCALATION]},
          notify=("communications_officer", "head_of_service")),
-    Rule("Influential commentator", 30, COMMS_ESCALATION, "urgent", {"influential": True},
+    Rule("Influential commentator", 30, COMMS_ESCALATION, "urgent", {"influential": True, "intent_in": SUBSTANTIVE},
          notify=("communications_officer", "head_of_service")),
     Rule("Growing negative thread", 40, COMMS_ESCALATION, "high",
          {"min_thread_growth": 25, "criticality_in": ["medium", "high"]},
          notify=("communications_officer", "web_team")),
-    Rule("Person needing customer services", 50, CUSTOMER_SERVICE, "high", {"customer_service": True},
+    Rule("Person needing customer services", 50, CUSTOMER_SERVICE, "high", {"intent_in": [CUSTOMER_SERVICE]},
          notify=("customer_services",)),
-    Rule("Simple question (signposting)", 60, WEB_TEAM_RESPONSE, "normal", {"simple_question": True},
+    Rule("Simple question (signposting)", 60, WEB_TEAM_RESPONSE, "normal", {"intent_in": [WEB_TEAM_RESPONSE]},
          notify=("web_team",)),
     Rule("General comment on a well-understood issue", 70, WEB_TEAM_RESPONSE, "normal",
          {"keywords_any": WELL_UNDERSTOOD_ISSUES, "criticality_in": ["low", "medium"]},
-         notify=("web_team",)),
-    Rule("Conversation about a service", 80, SERVICE_CONVERSATION, "normal",
-         {"service_known": True, "min_thread_growth": 2},
+         enabled=False, notify=("web_team",)),
+    Rule("Conversation about a service", 80, SERVICE_CONVERSATION, "normal", {"intent_in": [SERVICE_CONVERSATION]},
          notify=("service_editor", "web_team")),
     Rule("Comment on a service channel", 90, SERVICE_CONVERSATION, "normal",
          {"channel_kind_in": ["service", "campaign"], "kind_in": ["comment", "reply"]},
-         notify=("service_editor",)),
+         enabled=False, notify=("service_editor",)),
 )
+
+# The conditions of the phrase-list matrix these replace (a migration updates rules still so).
+PHRASE_LIST_CONDITIONS = {
+    "Controversial issue": {"criticality_in": ["high"]},
+    "Influential commentator": {"influential": True},
+    "Person needing customer services": {"customer_service": True},
+    "Simple question (signposting)": {"simple_question": True},
+    "Conversation about a service": {"service_known": True, "min_thread_growth": 2},
+}

@@ -7,6 +7,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 
 from accounts.models import Service
+from accounts.roles import Role as StaffRole
 from monitoring.fields import ExactCharField, ExactTextField
 from monitoring.models import Mention
 
@@ -166,6 +167,10 @@ def default_signpost_phrases():
     return list(classify.DEFAULT_SIGNPOST_PHRASES)
 
 
+def default_safeguarding_phrases():
+    return list(classify.DEFAULT_SAFEGUARDING_PHRASES)
+
+
 class TriageSettings(models.Model):
     """The classifier's editable settings and the SLA warnings (one row). `config_token`
     changes with every change to rules, topics, SLA policies or these settings, so every
@@ -183,13 +188,28 @@ class TriageSettings(models.Model):
     abuse_words = models.JSONField(default=default_abuse_words, blank=True)
     foi_phrases = models.JSONField(default=default_foi_phrases, blank=True)
     signpost_phrases = models.JSONField(default=default_signpost_phrases, blank=True)
+    safeguarding_phrases = models.JSONField(
+        default=default_safeguarding_phrases, blank=True,
+        help_text="Words that flag a person who may be at risk, whatever the learned model says.")
     sla_warning_minutes = models.PositiveIntegerField(
         default=60, help_text="Warn the assignee this long before a case breaches its SLA.")
     foi_reminder_working_days = models.PositiveSmallIntegerField(
         default=5, help_text="Remind about an unanswered FOI request this many working days before it is due.")
     config_token = models.CharField(max_length=32, default="initial", editable=False)
+    # The council's named safeguarding contact: who is told at once of a person who may be at risk.
+    # Any of the three, together; with none, the web team is told.
+    safeguarding_role = models.CharField(
+        max_length=30, blank=True, choices=StaffRole.choices,
+        help_text="Everyone with this role is a safeguarding contact (within the service below, if one is chosen).")
+    safeguarding_service = models.ForeignKey(
+        Service, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The staff of this service (with the role above, if one is chosen) are safeguarding contacts.")
+    safeguarding_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+",
+        help_text="Named safeguarding contacts, told whatever their role.")
 
-    PHRASE_LISTS = ("critical_phrases", "reputational_phrases", "abuse_words", "foi_phrases", "signpost_phrases")
+    PHRASE_LISTS = ("critical_phrases", "reputational_phrases", "abuse_words", "foi_phrases", "signpost_phrases",
+                    "safeguarding_phrases")
 
     class Meta:
         verbose_name = verbose_name_plural = "triage settings"
@@ -254,7 +274,9 @@ class Case(models.Model):
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="assigned_cases")
     shared_with = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="shared_cases",
-                                         help_text="Councillors communications chose to tell.")
+                                         help_text="Councillors communications chose to tell, and the "
+                                                   "safeguarding contacts of a safeguarding case: they can read it.")
+    safeguarding = models.BooleanField(default=False, help_text="A person may be at risk of harm.")
     rule_name = models.CharField(max_length=200)
     explanation = models.TextField()
     sla_policy = models.CharField(max_length=60, blank=True)
@@ -337,6 +359,8 @@ class CaseEvent(models.Model):
         FOI_VALIDATED = "foi_validated", "FOI request made valid"
         FOI_REMINDER = "foi_reminder", "FOI reminder"
         FOI_RESPONSE = "foi_response", "FOI response recorded"
+        CORRECTED = "corrected", "Moved to another route"
+        SAFEGUARDING = "safeguarding", "Safeguarding"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField()
@@ -431,6 +455,128 @@ class CaseNotice(models.Model):
 
     def __str__(self):
         return f"{self.subject} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class ClassifierVersion(models.Model):
+    """One trained version of the learned classifier (triage.learned), stored as data: its
+    parameters are a numpy .npz of plain arrays and one JSON text, read with allow_pickle=False.
+    `metrics` are its figures on the held-back fifth of the shipped corpus (learned.scores).
+    Exactly one version is live at a time; only the model store's services change `status`."""
+
+    class Status(models.TextChoices):
+        CANDIDATE = "candidate", "Candidate"
+        LIVE = "live", "Live"
+        REJECTED = "rejected", "Rejected (scored worse than the live version)"
+        RETIRED = "retired", "Retired"
+
+    version = models.PositiveIntegerField(unique=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.CANDIDATE, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    trained_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    trained_by_name = models.CharField(max_length=200, blank=True, default="system")
+    corpus_items = models.PositiveIntegerField(default=0, help_text="Items of the shipped corpus trained on.")
+    council_labels = models.PositiveIntegerField(default=0, help_text="The council's own labels trained on.")
+    metrics = models.JSONField(default=dict, blank=True, help_text="Figures on the held-back fifth of the corpus.")
+    params = models.BinaryField(help_text="The model: numpy .npz bytes (arrays and JSON, no pickles).")
+    params_sha256 = models.CharField(max_length=64)
+    training_seconds = models.FloatField(default=0)
+    promoted_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True, default="", help_text="Why it was rejected, rolled back to, and so on.")
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [models.UniqueConstraint(fields=["status"], condition=Q(status="live"),
+                                               name="triage_one_live_classifier")]
+
+    def __str__(self):
+        return f"Classifier version {self.version} ({self.get_status_display().split(' (')[0].lower()})"
+
+    def headline(self) -> dict:
+        """Route accuracy, macro-F1, safeguarding recall and precision, service accuracy."""
+        from .learned import summary
+
+        return summary(self.metrics) if self.metrics.get("route") else {}
+
+
+class RoutingLabel(models.Model):
+    """A staff decision that says where a mention belonged: the council's own label, which
+    retraining learns from beside the shipped corpus. Written by the case services in the
+    transaction of the decision, with what the routing had said at the time."""
+
+    class Decision(models.TextChoices):
+        REROUTED = "rerouted", "Moved to another route"
+        HANDED_OVER = "handed_over", "Handed over to a service"
+        ESCALATED = "escalated", "Escalated to communications"
+        CLOSED_NO_ACTION = "closed_no_action", "Closed as no action"
+        FOI_MARKED = "foi_marked", "Marked as an FOI request"
+        FOI_UNMARKED = "foi_unmarked", "Marked as not an FOI request"
+        SAFEGUARDING_MARKED = "safeguarding_marked", "Marked as safeguarding"
+        SAFEGUARDING_UNMARKED = "safeguarding_unmarked", "Marked as not safeguarding"
+
+    mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="labels")
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="labels")
+    route = models.CharField(max_length=30, choices=Route.choices)
+    service = models.ForeignKey(Service, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    safeguarding = models.BooleanField(default=False)
+    decision = models.CharField(max_length=30, choices=Decision.choices)
+    # What the routing had said when the decision was made (the model's own guess where it made one).
+    predicted_route = models.CharField(max_length=30, blank=True)
+    predicted_service = models.CharField(max_length=100, blank=True, help_text="A service slug.")
+    predicted_safeguarding = models.BooleanField(null=True, blank=True)
+    model_version = models.CharField(max_length=100, blank=True, help_text="The model that routed the mention.")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    actor_name = models.CharField(max_length=200, blank=True, help_text="Kept if the user is deleted.")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["-at"]), models.Index(fields=["mention", "-at"])]
+
+    def __str__(self):
+        return f"Label of mention {self.mention_id}: {self.route}"
+
+
+class RetrainRun(models.Model):
+    """One retraining of the classifier on the shipped corpus and the council's labels: its
+    progress while the task runs, then the version trained and whether it was promoted."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Training"
+        DONE = "done", "Finished"
+        FAILED = "failed", "Failed"
+
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    requested_by_name = models.CharField(max_length=200, help_text="Kept if the user is deleted; \"system\" "
+                                                                   "for the nightly run.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Per cent done.")
+    step = models.CharField(max_length=200, blank=True, help_text="What the task is doing.")
+    error = models.TextField(blank=True)
+    labels_used = models.PositiveIntegerField(default=0, help_text="The council's labels trained on.")
+    version = models.CharField(max_length=100, blank=True, help_text="The version trained.")
+    promoted = models.BooleanField(default=False)
+    outcome = models.TextField(blank=True, help_text="Why the version was promoted or kept back.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(progress__lte=100), name="retrainrun_progress")]
+
+    def __str__(self):
+        return f"Retraining {self.pk}"
+
+    def get_absolute_url(self):
+        return reverse("triage_retrain_run", args=[self.pk])
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED)
 
 
 from .governance_models import DataRequest, ModerationAction, ReplyDraft, ReplyRule  # noqa: E402,F401  (replies and moderation)

@@ -1,7 +1,5 @@
 """The moderation log: every hide, unhide, delete, block and mute with its snapshot, with a CSV
 export and the review of automatic hides."""
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -12,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import AuditEvent
-from reporting.exports import _safe
+from council_social import csv_export
 
 from . import moderation, selectors
 from .replies import NotAllowed
@@ -41,10 +39,9 @@ def moderation_log(request):
     if request.GET.get("format") == "csv":
         response = HttpResponse(content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="moderation-log.csv"'
-        writer = csv.writer(response)
+        writer = csv_export.writer(response)
         writer.writerow(moderation.CSV_HEADER)
-        writer.writerows([_safe(v) if isinstance(v, str) else v for v in row]
-                         for row in moderation.moderation_rows(records.iterator(chunk_size=2000)))
+        writer.writerows(moderation.moderation_rows(records.iterator(chunk_size=2000)))
         AuditEvent.objects.create(actor=request.user, actor_name=str(request.user), action="moderation.export",
                                   object_type="triage.moderationaction", object_id="*",
                                   object_repr=f"Moderation log ({FILTERS[which]})")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
@@ -20,7 +21,7 @@ from accounts.models import User
 from accounts.roles import Role
 from monitoring.models import Mention
 
-from . import classify, config, matrix
+from . import classify, config, learned, matrix
 from .models import (
     PRIORITY_RANK,
     WORKING_STATES,
@@ -82,8 +83,8 @@ def case_scope(user: User) -> Q | None:
         scope |= Q(route=Route.CUSTOMER_SERVICE)
     if user.has_role(*SERVICE_STAFF) and user.service_id:
         scope |= Q(service_id=user.service_id)
-    if user.has_role(Role.COUNCILLOR):
-        scope |= Q(pk__in=Case.shared_with.through.objects.filter(user=user).values("case_id"))
+    # Councillors communications chose to tell, and the safeguarding contacts of a safeguarding case.
+    scope |= Q(pk__in=Case.shared_with.through.objects.filter(user=user).values("case_id"))
     return scope
 
 
@@ -289,6 +290,26 @@ def assignable_users() -> QuerySet[User]:
             .distinct().order_by("first_name", "last_name", "username"))
 
 
+def safeguarding_contacts() -> list[User]:
+    """The council's named safeguarding contact (TriageSettings): the named users, everyone with
+    the role (within the service, if one is chosen) or the service's staff; the web team when
+    none is named."""
+    from accounts.selectors import staff_with_role
+
+    row = config.settings_get()
+    users = {u.pk: u for u in row.safeguarding_users.filter(is_active=True)}
+    if row.safeguarding_role:
+        users.update({u.pk: u for u in staff_with_role(row.safeguarding_role,
+                                                       service_id=row.safeguarding_service_id)})
+    elif row.safeguarding_service_id:
+        service_staff = User.objects.filter(is_active=True).filter(
+            Q(service_id=row.safeguarding_service_id) | Q(headed_services=row.safeguarding_service_id)).distinct()
+        users.update({u.pk: u for u in service_staff})
+    if not users:
+        users = {u.pk: u for u in staff_with_role(Role.WEB_TEAM)}
+    return list(users.values())
+
+
 def councillors() -> QuerySet[User]:
     return User.objects.filter(is_active=True, groups__name=Role.COUNCILLOR).distinct().order_by(
         "last_name", "first_name")
@@ -346,7 +367,15 @@ def rule_list() -> QuerySet[Rule]:
     return Rule.objects.order_by("order", "pk")
 
 
-def mention_input(mention: Mention) -> classify.MentionInput:
+def mention_inputs(mentions: Sequence[Mention]) -> list[classify.MentionInput]:
+    """mention_input of each, with the watch list looked up once for them all."""
+    from monitoring.watchlist import watch_reasons, watched_label
+
+    watched = watch_reasons(mentions)
+    return [mention_input(m, watched=watched_label(watched[m.pk]) if m.pk in watched else "") for m in mentions]
+
+
+def mention_input(mention: Mention, *, watched: str = "") -> classify.MentionInput:
     """What the classifier needs from a stored mention (its author and channel loaded)."""
     author, channel = mention.author, mention.channel
     on_channel = mention.kind != Mention.Kind.SEARCH_HIT
@@ -358,8 +387,42 @@ def mention_input(mention: Mention) -> classify.MentionInput:
         channel_service=channel.service.slug if on_channel else "",
         author_followers=followers, author_verified=author.verified, author_engagement=engagement,
         author_real_name_visible=classify.looks_like_real_name(author.display_name),
-        replies=mention.replies, reshares=mention.reshares,
+        replies=mention.replies, reshares=mention.reshares, watched=watched,
     )
+
+
+def labelled_input(item) -> classify.MentionInput:
+    """A labelled item (text; optionally followers, name, verified, platform) as a polled mention
+    found by a search would be: its author's followers and display name count, no channel."""
+    return classify.MentionInput(
+        text=item["text"], platform=item.get("platform") or "", kind="mention",
+        author_followers=item.get("followers"), author_verified=bool(item.get("verified")),
+        author_real_name_visible=classify.looks_like_real_name(item.get("name") or ""),
+    )
+
+
+@dataclasses.dataclass
+class Evaluation:
+    figures: dict  # triage.learned.scores
+    rules: Counter  # rule name -> how many items it routed
+    misrouted: list  # (item, matrix.Decision)
+    model_version: int | None
+
+
+def labelled_evaluate(items) -> Evaluation:
+    """Route labelled items with the configuration in force (the live model and the matrix), as
+    polled mentions are, and compare the routes, services and safeguarding flags with the labels."""
+    items = list(items)
+    cfg = config.current()
+    inputs = [labelled_input(item) for item in items]
+    classifications = classify.classify_many(inputs, cfg.classifier, cfg.predictor)
+    decisions = matrix.route_many(cfg.matrix, classifications, inputs)
+    figures = learned.scores(items, [d.route for d in decisions], [c.service for c in classifications],
+                             [c.safeguarding for c in classifications])
+    return Evaluation(
+        figures=figures, rules=Counter(d.rule for d in decisions),
+        misrouted=[(item, d) for item, d in zip(items, decisions, strict=True) if d.route != item["route"]],
+        model_version=getattr(cfg.predictor, "version", None))
 
 
 @dataclasses.dataclass
@@ -377,8 +440,8 @@ def rule_preview(*, proposed: matrix.Rule, replaces: str | None = None, limit: i
     cfg = config.current()
     mentions = list(Mention.objects.select_related("author", "channel", "channel__service")
                     .order_by("-posted_at", "-pk")[:limit])
-    inputs = [mention_input(m) for m in mentions]
-    classifications = classify.classify_many(inputs, cfg.classifier)
+    inputs = mention_inputs(mentions)
+    classifications = classify.classify_many(inputs, cfg.classifier, cfg.predictor)
     before = matrix.route_many(cfg.matrix, classifications, inputs)
     rules = [r for r in cfg.rules if r.name not in (replaces, proposed.name)] + [proposed]
     after = matrix.route_many(rules, classifications, inputs)
@@ -394,3 +457,25 @@ def rule_preview(*, proposed: matrix.Rule, replaces: str | None = None, limit: i
         changed=changed[:examples], changed_total=len(changed),
     )
 
+
+
+# --- the learned classifier ----------------------------------------------------------------
+
+def classifier_live():
+    """The live classifier version, or None."""
+    from .models import ClassifierVersion
+
+    return ClassifierVersion.objects.filter(status=ClassifierVersion.Status.LIVE).defer("params").first()
+
+
+def classifier_versions():
+    """Every classifier version, newest first, without its parameters."""
+    from .models import ClassifierVersion
+
+    return ClassifierVersion.objects.defer("params").order_by("-version")
+
+
+def retrain_latest():
+    from .models import RetrainRun
+
+    return RetrainRun.objects.order_by("-created_at", "-pk").first()

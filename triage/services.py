@@ -23,7 +23,7 @@ from monitoring import bulk
 from monitoring.models import Mention
 from platforms.base import NotSupported, PlatformError
 
-from . import classify, clock, config, matrix, selectors
+from . import classify, clock, config, learning, matrix, selectors
 from .models import (
     CannedReply,
     Case,
@@ -34,6 +34,7 @@ from .models import (
     NotifyRole,
     Priority,
     Route,
+    RoutingLabel,
     Rule,
 )
 
@@ -196,9 +197,17 @@ def _classification_json(c: classify.Classification) -> dict:
         "service": c.service,
         "signals": {"customer_service": c.customer_service, "simple_question": c.simple_question,
                     "foi": c.foi, "foi_valid": c.foi_valid, "abusive": c.abusive,
-                    "thread_growth": c.thread_growth},
+                    "thread_growth": c.thread_growth, "safeguarding": c.safeguarding},
         "reasons": dict(c.reasons),
+        "model": {"version": c.model_version, "intent": c.intent, "confidence": round(c.confidence, 4),
+                  "route_probabilities": {k: round(v, 4) for k, v in c.route_probabilities.items()},
+                  "safeguarding_probability": round(c.safeguarding_probability, 4),
+                  "service_probability": round(c.service_probability, 4)} if c.intent else None,
     }
+
+
+def _safeguarding(c: classify.Classification) -> bool:
+    return bool(c.safeguarding)
 
 
 def _routing(mention: Mention, c: classify.Classification, d: matrix.Decision, *, service_id: int | None,
@@ -209,12 +218,13 @@ def _routing(mention: Mention, c: classify.Classification, d: matrix.Decision, *
 
 
 def _new_case(mention: Mention, d: matrix.Decision, cfg: config.TriageConfig, received: datetime,
-              service_id: int | None) -> Case:
-    watching = d.route == Route.NO_ACTION
+              service_id: int | None, safeguarding: bool = False) -> Case:
+    watching = d.route == Route.NO_ACTION and not safeguarding
     due = None if watching else cfg.sla_due(received, d.sla)
     return Case(
         mention=mention, platform=mention.platform, conversation_id=mention.conversation_id or mention.external_id,
-        state=State.MONITORING if watching else State.NEW, route=d.route, priority=d.priority,
+        state=State.MONITORING if watching else State.NEW, route=d.route,
+        priority=Priority.URGENT if safeguarding else d.priority, safeguarding=safeguarding,
         service_id=service_id, rule_name=d.rule[:200], explanation=d.explanation, sla_policy=d.sla or "",
         opened_at=received, out_of_hours=clock.out_of_hours(received),
         clock_started_at=clock.next_working_moment(received) if due else None, sla_due_at=due,
@@ -255,7 +265,7 @@ def _raise_routing(case: Case, d: matrix.Decision, cfg: config.TriageConfig, at:
 
 CASE_ROUTING_FIELDS = ["route", "priority", "rule_name", "explanation", "sla_policy", "state", "sla_due_at",
                        "clock_started_at", "sla_stopped_at", "sla_warned_at", "sla_breached_at", "service",
-                       "version", "updated_at"]
+                       "safeguarding", "version", "updated_at"]
 
 
 @transaction.atomic(savepoint=False)  # inside the page's transaction: all or nothing with it
@@ -277,8 +287,8 @@ def mentions_route(mentions: Sequence[Mention] | Sequence[int]) -> int:
     if not mentions:
         return 0
     cfg = config.current()
-    inputs = [selectors.mention_input(m) for m in mentions]
-    classifications = classify.classify_many(inputs, cfg.classifier)
+    inputs = selectors.mention_inputs(mentions)
+    classifications = classify.classify_many(inputs, cfg.classifier, cfg.predictor)
     decisions = matrix.route_many(cfg.matrix, classifications, inputs)
     now = timezone.now()
 
@@ -293,7 +303,7 @@ def mentions_route(mentions: Sequence[Mention] | Sequence[int]) -> int:
             open_cases.setdefault((case.platform, case.conversation_id), case)
 
     # Routings and timeline events are written as plain rows once the new cases have their ids.
-    new_cases, raised, routed, events, fois, told = [], {}, [], [], [], []
+    new_cases, raised, routed, events, fois, told, at_risk = [], {}, [], [], [], [], {}
     for mention, c, d in zip(mentions, classifications, decisions, strict=True):
         received = _received(mention)
         service_id = service_ids.get(c.service)
@@ -301,7 +311,7 @@ def mentions_route(mentions: Sequence[Mention] | Sequence[int]) -> int:
         joins = mention.conversation_id and d.route != Route.FOI
         case = open_cases.get((mention.platform, mention.conversation_id)) if joins else None
         if case is None:
-            case = _new_case(mention, d, cfg, received, service_id)
+            case = _new_case(mention, d, cfg, received, service_id, _safeguarding(c))
             new_cases.append(case)
             open_cases.setdefault((case.platform, case.conversation_id), case)
             events.append((case, Kind.CREATED, d.explanation, {"mention": mention.pk, "rule": d.rule,
@@ -318,6 +328,15 @@ def mentions_route(mentions: Sequence[Mention] | Sequence[int]) -> int:
                 if case.pk:
                     raised[case.pk] = case
                 told.append((case, d.notify))
+        if _safeguarding(c) and (case.pk is None or not case.safeguarding):
+            at_risk[id(case)] = case
+            if not case.safeguarding:  # a later mention of the conversation says someone is at risk
+                case.safeguarding, case.priority = True, Priority.URGENT
+                if case.state == State.MONITORING:
+                    case.state = State.NEW
+                if case.pk:
+                    case.version += 1
+                    raised[case.pk] = case
         routed.append((mention, c, d, service_id, case))
 
     bulk.insert(Case, new_cases)
@@ -334,6 +353,7 @@ def mentions_route(mentions: Sequence[Mention] | Sequence[int]) -> int:
     bulk.insert(FoiRequest, fois)
     _share_with_leading_members(told)
     _notice(_group_by_role(told), subject="New on the dashboard")
+    _safeguarding_tell(list(at_risk.values()))
     return len(routed)
 
 
@@ -349,13 +369,13 @@ def mentions_rethink(mention_ids: Sequence[int]) -> int:
     if not routings:
         return 0
     cfg = config.current()
-    inputs = [selectors.mention_input(r.mention) for r in routings]
-    classifications = classify.classify_many(inputs, cfg.classifier)
+    inputs = selectors.mention_inputs([r.mention for r in routings])
+    classifications = classify.classify_many(inputs, cfg.classifier, cfg.predictor)
     now = timezone.now()
     slugs = {c.service for c in classifications if c.service}
     service_ids = dict(Service.objects.filter(slug__in=slugs).values_list("slug", "pk")) if slugs else {}
 
-    changed_routings, cases, events, fois, told = [], {}, [], [], []
+    changed_routings, cases, events, fois, told, at_risk = [], {}, [], [], [], []
     for routing, c, m in zip(routings, classifications, inputs, strict=True):
         previous = matrix.Decision(rule=routing.rule_name, route=routing.route, priority=routing.priority, sla=None,
                                    notify=(), explanation=routing.explanation, thread_growth=routing.thread_growth)
@@ -380,6 +400,15 @@ def mentions_rethink(mention_ids: Sequence[int]) -> int:
         if d.route == Route.FOI and not was_foi:
             fois.append(_new_foi(case, routing.mention, c, now))
         told.append((case, d.notify))
+    for routing, c in zip(routings, classifications, strict=True):
+        case = routing.case
+        if c.safeguarding and case is not None and case.is_open and not case.safeguarding:
+            case.safeguarding, case.priority = True, Priority.URGENT  # the thread now says someone is at risk
+            if case.state == State.MONITORING:
+                case.state = State.NEW
+            case.version += 1
+            cases[case.pk] = case
+            at_risk.append(case)
 
     MentionRouting.objects.bulk_update(changed_routings, ["route", "priority", "rule_name", "explanation",
                                                           "classification", "service", "thread_growth"],
@@ -390,6 +419,7 @@ def mentions_rethink(mention_ids: Sequence[int]) -> int:
     FoiRequest.objects.bulk_create(fois, batch_size=BATCH, ignore_conflicts=True)
     _share_with_leading_members(told)
     _notice(_group_by_role(told), subject="Raised as its thread grew")
+    _safeguarding_tell(at_risk)
     return len(cases)
 
 
@@ -446,6 +476,25 @@ def _record(case: Case, *, actor, kind: str, changes: dict, now: datetime, text:
     audit_record(actor=actor, action=f"case.{kind}", obj=case, service=case.service, note=text[:2000],
                  changes={k: [_plain(a), _plain(b)] for k, (a, b) in changes.items()})
     return event
+
+
+_UNSET = object()
+
+
+def _label(case: Case, *, actor, decision: str, now: datetime, route: str | None = None, service=_UNSET,
+           safeguarding: bool | None = None) -> RoutingLabel:
+    """Keep a staff decision about where the case's mention belonged, beside what the routing
+    had said: the label retraining learns from. Call inside the decision's transaction."""
+    routing = (MentionRouting.objects.filter(mention_id=case.mention_id).select_related("service")
+               .only("route", "classification", "service__slug").first())
+    said = learning.routing_said(routing)
+    return RoutingLabel.objects.create(
+        mention_id=case.mention_id, case=case, route=route or case.route,
+        service_id=case.service_id if service is _UNSET else getattr(service, "pk", None),
+        safeguarding=case.safeguarding if safeguarding is None else safeguarding, decision=decision,
+        predicted_route=said["route"][:30], predicted_service=said["service"][:100],
+        predicted_safeguarding=said["safeguarding"] if routing else None, model_version=said["version"][:100],
+        actor=actor if getattr(actor, "pk", None) else None, actor_name=_name(actor), at=now)
 
 
 def _refuse_closed(case: Case, doing: str) -> None:
@@ -514,9 +563,117 @@ def case_hand_over(*, actor, case: Case, service: Service, note: str = "", versi
     changes = _set(case, service=service, state=State.WITH_SERVICE)
     _record(case, actor=actor, kind=Kind.HANDED_OVER, changes=changes, now=now,
             text=note.strip() or f"Handed over to {service}.", data={"service": service.slug})
+    _label(case, actor=actor, decision=RoutingLabel.Decision.HANDED_OVER, now=now)
     _tell(_group_by_role([(case, (NotifyRole.HEAD_OF_SERVICE, NotifyRole.SERVICE_EDITOR))]),
           subject=f"Handed over to {service}")
     return case
+
+
+def _move_values(case: Case, route: str, now: datetime) -> dict:
+    """A case moved to `route` by staff: its queue, SLA (the clock starts at the move) and state."""
+    if route == case.route:
+        return {}
+    policy = matrix.ROUTE_DEFAULT_SLA[route]
+    due = config.current().sla_due(now, policy)
+    values = {"route": route, "sla_policy": policy or "", "sla_due_at": due,
+              "clock_started_at": clock.next_working_moment(now) if due else None, "sla_stopped_at": None,
+              "sla_warned_at": None, "sla_breached_at": None}
+    if route == Route.NO_ACTION and case.state in (State.NEW, State.ACKNOWLEDGED):
+        values["state"] = State.MONITORING
+    elif route != Route.NO_ACTION and case.state == State.MONITORING:
+        values["state"] = State.NEW
+    return values
+
+
+@transaction.atomic
+def case_reroute(*, actor, case: Case, route: str, service: Service | None = None, note: str = "",
+                 version: int | None = None) -> Case:
+    """"Routed wrongly? Move it to …": staff put the case on the route (and service) where it
+    belonged. The case moves queue and SLA, the move is on the timeline and the audit trail, and
+    the decision is kept as a label for the classifier. Moving to FOI opens the FOI register
+    entry; moving away removes an unanswered one."""
+    if route not in Route.values:
+        raise CaseActionError("Choose the route the case belongs on.")
+    case = _begin(case, version)
+    _refuse_closed(case, "move it")
+    if route == case.route and (service is None or service.pk == case.service_id):
+        raise CaseActionError(f"{case} is already on {Route(route).label}"
+                              f"{f' with {case.service}' if case.service_id else ''}.")
+    now = timezone.now()
+    was = case.route
+    values = _move_values(case, route, now)
+    if service is not None:
+        values["service"] = service
+    changes = _set(case, **values)
+    decision = RoutingLabel.Decision.REROUTED
+    foi = FoiRequest.objects.filter(case=case).first()
+    foi_change = None
+    if route == Route.FOI and was != Route.FOI:
+        decision = RoutingLabel.Decision.FOI_MARKED
+        if foi is None:
+            mention = case.mention
+            c = classify.classify(selectors.mention_input(
+                Mention.objects.select_related("author", "channel", "channel__service").get(pk=mention.pk)),
+                config.current().classifier)
+            _new_foi(case, mention, c, now).save()
+            foi_change = "An FOI register entry is opened."
+    elif was == Route.FOI and route != Route.FOI:
+        decision = RoutingLabel.Decision.FOI_UNMARKED
+        if foi is not None and foi.responded_at is None:
+            foi.delete()
+            foi_change = "Its unanswered FOI register entry is removed."
+    moved = f"Moved from {Route(was).label} to {Route(route).label}"
+    if service is not None:
+        moved += f", {service}"
+    _record(case, actor=actor, kind=Kind.CORRECTED, changes=changes, now=now,
+            text=" ".join(filter(None, [f"{moved}.", foi_change, note.strip()])),
+            data={"from": was, "to": route, "service": service.slug if service else None, "foi": foi_change})
+    _label(case, actor=actor, decision=decision, now=now)
+    if route != Route.NO_ACTION:
+        _tell(_group_by_role([(case, (ROUTE_TEAM[route],))]), subject=f"Moved to {Route(route).label}")
+    return case
+
+
+@transaction.atomic
+def case_safeguarding(*, actor, case: Case, safeguarding: bool, note: str = "", version: int | None = None) -> Case:
+    """Staff say that a person may be at risk (or that they are not, after all). Marking makes
+    the case urgent, never "no action", shares it with the safeguarding contacts and tells
+    them at once. Either way the decision is kept as a label."""
+    case = _begin(case, version)
+    if case.safeguarding == safeguarding:
+        raise CaseActionError(f"{case} is already {'marked' if safeguarding else 'not marked'} as safeguarding.")
+    now = timezone.now()
+    values = {"safeguarding": safeguarding}
+    if safeguarding:
+        values["priority"] = Priority.URGENT
+        if case.state == State.CLOSED:
+            values.update(state=State.IN_PROGRESS, resolved_at=None)
+        values.update(_move_values(case, Route.CUSTOMER_SERVICE, now) if case.route == Route.NO_ACTION else {})
+    changes = _set(case, **values)
+    text = note.strip() or ("A person may be at risk of harm: the safeguarding contacts are told."
+                            if safeguarding else "Not a safeguarding matter.")
+    _record(case, actor=actor, kind=Kind.SAFEGUARDING, changes=changes, now=now, text=text,
+            data={"safeguarding": safeguarding})
+    _label(case, actor=actor, decision=RoutingLabel.Decision.SAFEGUARDING_MARKED if safeguarding
+           else RoutingLabel.Decision.SAFEGUARDING_UNMARKED, now=now)
+    if safeguarding:
+        _safeguarding_tell([case])
+    return case
+
+
+def _safeguarding_tell(cases: Sequence[Case]) -> None:
+    """Share safeguarding cases with the council's safeguarding contacts (so they can read them)
+    and tell the contacts at once, in the app and by email, whatever the hour."""
+    cases = [c for c in cases if c.pk]
+    if not cases:
+        return
+    contacts = selectors.safeguarding_contacts()
+    through = Case.shared_with.through
+    through.objects.bulk_create([through(case_id=c.pk, user_id=u.pk) for c in cases for u in contacts],
+                                ignore_conflicts=True, batch_size=BATCH)
+    for case in cases:
+        _tell_users(contacts, subject=f"Safeguarding: a person may be at risk ({case})",
+                    body=f"Urgent. Read the case now.\n\n{_summary([case])}", url=case.get_absolute_url())
 
 
 @transaction.atomic
@@ -558,6 +715,7 @@ def case_escalate(*, actor, case: Case, reason: str = "", tell_head_of_service: 
     text = reason.strip() or "Escalated to communications."
     _record(case, actor=actor, kind=Kind.ESCALATED, changes=changes, now=now, text=text,
             data={"told": told, "councillors": [u.pk for u in councillors]})
+    _label(case, actor=actor, decision=RoutingLabel.Decision.ESCALATED, now=now)
     _tell(_group_by_role([(case, roles)]), subject="Escalated to communications")
     _tell_users(councillors, subject=f"For your information: {case}", body=f"{text}\n\n{_summary([case])}",
                 url=case.get_absolute_url())
@@ -689,7 +847,9 @@ def case_private_channel(*, actor, case: Case, note: str, message: str = "", res
 
 
 @transaction.atomic
-def case_close(*, actor, case: Case, note: str = "", version: int | None = None) -> Case:
+def case_close(*, actor, case: Case, note: str = "", no_action: bool = False, version: int | None = None) -> Case:
+    """Close the case. With no_action (or on the no-action route), staff say that nothing needed
+    doing: kept as a label for the classifier."""
     case = _begin(case, version)
     _refuse_closed(case, "close it again")
     foi = FoiRequest.objects.filter(case=case, valid=True, responded_at__isnull=True).first()
@@ -698,7 +858,10 @@ def case_close(*, actor, case: Case, note: str = "", version: int | None = None)
                               "response before closing the case.")
     now = timezone.now()
     changes = _set(case, state=State.CLOSED, resolved_at=now)
-    _record(case, actor=actor, kind=Kind.CLOSED, changes=changes, now=now, text=note.strip())
+    _record(case, actor=actor, kind=Kind.CLOSED, changes=changes, now=now,
+            text=note.strip() or ("Nothing needed doing (no action)." if no_action else ""))
+    if no_action or case.route == Route.NO_ACTION:
+        _label(case, actor=actor, decision=RoutingLabel.Decision.CLOSED_NO_ACTION, now=now, route=Route.NO_ACTION)
     return case
 
 
@@ -777,6 +940,7 @@ def foi_validate(*, actor, foi: FoiRequest, requester: str, address: str) -> Foi
             text=f"Valid from {foi.clock_start:%d %B %Y}; due by {foi.due_date:%d %B %Y}.",
             data={"changes": {k: [str(a), str(b)] for k, (a, b) in diff(before, snapshot(
                 foi, ["valid", "requester", "due_date"])).items()}})
+    _label(case, actor=actor, decision=RoutingLabel.Decision.FOI_MARKED, now=now, route=Route.FOI)
     return foi
 
 

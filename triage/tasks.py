@@ -30,3 +30,15 @@ def moderation_auto_hide(mention_ids: list[int]) -> int:
     from . import moderation
 
     return moderation.auto_hide(Mention.objects.filter(pk__in=mention_ids).select_related("channel", "author"))
+
+
+@shared_task(name="triage.classifier_retrain", acks_late=True, ignore_result=True, time_limit=900,
+             soft_time_limit=840)
+def classifier_retrain(run_id: int | None = None) -> str:
+    """On demand (a run asked for on the Triage quality page) and nightly by beat (no run id):
+    retrain the classifier on the corpus and the council's labels; promote it only if not worse."""
+    from . import learning
+
+    if run_id is None:
+        return learning.retrain_nightly().state
+    return learning.retrain_run(run_id=run_id).state

@@ -18,4 +18,10 @@ urlpatterns = [
     path("rules/replies/", views.canned_list, name="canned_list"),
     path("rules/replies/add/", views.canned_edit, name="canned_create"),
     path("rules/replies/<int:pk>/", views.canned_edit, name="canned_edit"),
+    path("triage/quality/", views.quality, name="triage_quality"),
+    path("triage/quality/labels.csv", views.labels_export, name="triage_labels_csv"),
+    path("triage/quality/retrain/", views.retrain, name="triage_retrain"),
+    path("triage/quality/retrain/<int:pk>/", views.retrain_run, name="triage_retrain_run"),
+    path("triage/quality/retrain/<int:pk>/status/", views.retrain_status, name="triage_retrain_status"),
+    path("triage/quality/rollback/", views.rollback, name="triage_rollback"),
 ]

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseRedirect, QueryDict
+from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,9 +18,9 @@ from accounts.models import Service
 from accounts.selectors import channel_access
 from council_social.pagination import CappedPaginator
 
-from . import config, forms, governance_forms, matrix, moderation, replies, selectors, services
+from . import config, forms, governance_forms, learning, matrix, moderation, replies, selectors, services
 from .governance_models import ReplyDraft
-from .models import CannedReply, Route, Rule
+from .models import CannedReply, RetrainRun, Route, Rule
 from .replies import ReplyNotAllowed
 
 # New cases shown by one poll of the dashboard (the next poll brings the rest).
@@ -208,7 +208,14 @@ ACTIONS = {
         actor=r.user, case=c, note=d["note"], message=d["message"], responded=d["responded"],
         version=d["version"]), "Recorded."),
     "close": Action(forms.CloseForm, lambda r, c, d: services.case_close(
-        actor=r.user, case=c, note=d["note"], version=d["version"]), "The case is closed."),
+        actor=r.user, case=c, note=d["note"], no_action=d["no_action"], version=d["version"]),
+        "The case is closed."),
+    "reroute": Action(forms.RerouteForm, lambda r, c, d: services.case_reroute(
+        actor=r.user, case=c, route=d["route"], service=d["service"], note=d["note"], version=d["version"]),
+        "The case is moved, and the classifier will learn from it.", lambda r, c: {"current_route": c.route}),
+    "safeguarding": Action(forms.SafeguardingForm, lambda r, c, d: services.case_safeguarding(
+        actor=r.user, case=c, safeguarding=d["safeguarding"], note=d["note"], version=d["version"]),
+        "Recorded, and the classifier will learn from it."),
     "reopen": Action(forms.ReopenForm, lambda r, c, d: services.case_reopen(
         actor=r.user, case=c, note=d["note"], version=d["version"]), "The case is reopened."),
     "foi-validate": Action(forms.FoiValidateForm, lambda r, c, d: services.foi_validate(
@@ -244,6 +251,7 @@ def _render_case(request, case, *, failed: tuple[str, Any] | None = None, status
     warning = config.current().sla_warning
     return render(request, "triage/case_detail.html", {
         "case": case, "routing": routing, "foi": getattr(case, "foi", None),
+        "classified": learning.case_classified(case, routing),
         "reasons": (routing.classification.get("reasons", {}) if routing else {}),
         "guidance": matrix.ROUTE_GUIDANCE.get(case.route, ""),
         "sla_state": selectors.sla_state(case, now, warning),
@@ -406,3 +414,83 @@ CONDITION_WORDS = {
 
 def _condition_help():
     return [(key, CONDITION_WORDS.get(key, "")) for key in matrix.CONDITIONS]
+
+
+# --- triage quality: the learned classifier, its figures, retraining and rollback -------------------
+
+def _quality_access(request):
+    if not selectors.can_edit_rules(request.user):
+        raise PermissionDenied("The triage quality page is for the web team and administrators.")
+
+
+@login_required
+@require_GET
+def quality(request):
+    _quality_access(request)
+    live = selectors.classifier_live()
+    return render(request, "triage/quality.html", {
+        "live": live, "held_back": learning.for_page(live.metrics if live else None),
+        "corrections": learning.for_page(learning.correction_figures()),
+        "correction_days": learning.CORRECTION_DAYS,
+        "labels": learning.label_counts(), "versions": selectors.classifier_versions(),
+        "run": selectors.retrain_latest(), "route_labels": dict(Route.choices),
+    })
+
+
+@login_required
+@require_POST
+def retrain(request):
+    _quality_access(request)
+    under_way = selectors.retrain_latest()
+    run = learning.retrain_request(actor=request.user)
+    if under_way is not None and under_way.pk == run.pk:
+        messages.info(request, "A retraining is already under way: this is its progress.")
+    else:
+        messages.success(request, "Retraining has started: the new model is promoted only if it scores at least as "
+                                  "well as the live one on the held-back evaluation.")
+    return HttpResponseRedirect(run.get_absolute_url())
+
+
+@login_required
+@require_GET
+def retrain_run(request, pk):
+    _quality_access(request)
+    return render(request, "triage/retrain_run.html", {"run": get_object_or_404(RetrainRun, pk=pk)})
+
+
+@login_required
+@require_GET
+def retrain_status(request, pk):
+    """The progress fragment the run page polls (htmx); without htmx, the whole page."""
+    _quality_access(request)
+    run = get_object_or_404(RetrainRun, pk=pk)
+    if not request.htmx:
+        return HttpResponseRedirect(run.get_absolute_url())
+    return render(request, "triage/_retrain_status.html", {"run": run})
+
+
+@login_required
+@require_POST
+def rollback(request):
+    _quality_access(request)
+    form = forms.RollbackForm(request.POST, versions=selectors.classifier_versions())
+    if not form.is_valid():
+        messages.error(request, "Choose a version to go back to.")
+        return HttpResponseRedirect(reverse("triage_quality"))
+    try:
+        learning.classifier_rollback(actor=request.user, version=form.cleaned_data["version"])
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Version {form.cleaned_data['version'].version} is live again; new mentions "
+                                  f"are classified by it.")
+    return HttpResponseRedirect(reverse("triage_quality"))
+
+
+@login_required
+@require_GET
+def labels_export(request):
+    _quality_access(request)
+    response = HttpResponse(learning.labels_csv(actor=request.user), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="triage-labels.csv"'
+    return response

@@ -51,6 +51,7 @@ def handle(sim, req: Request) -> Response:
         ("GET", "stats"): stats,
         ("GET", "created"): created,
         ("GET", "accounts"): accounts,
+        ("POST", "jetstream"): jetstream_set,
     }
     found = routes.get((req.method, path))
     if found is None:
@@ -249,3 +250,10 @@ def accounts(sim, body, req):
         out[name] = {"account_id": account.id, "handle": account.handle, "name": account.name,
                      "demo_token": platform.demo_token}
     return Response.json(out)
+
+
+def jetstream_set(sim, body: dict, req: Request) -> Response:
+    """{"cut_after": n}: open and new Jetstream connections drop after n events (null: never)."""
+    cut = body.get("cut_after")
+    sim.jetstream_cut_after = None if cut is None else int(cut)
+    return Response.json({"cut_after": sim.jetstream_cut_after})

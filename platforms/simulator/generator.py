@@ -93,10 +93,15 @@ HOSTILE = [
 TOPIC_WEIGHTS = [
     ("bins", 16), ("council_tax", 9), ("parking", 9), ("library", 6), ("housing", 9), ("potholes", 9),
     ("planning", 7), ("praise", 8), ("abuse", 5), ("question", 10), ("foi", 3), ("hostile", 3),
+    ("chatter", 8), ("service_chat", 6), ("controversy", 4), ("at_risk", 1),
 ]
 
 TEMPLATES = {
     "bins": [
+        "cheers {@}, {street} now has its own landfill site. {n}th week the {colour} bin's been ignored",
+        "{@} the lorry came, looked at our bins, and drove off. {street}, {day}. is that a new policy",
+        "nobody's emptied the {colour} ones on {street} since the start of {month} {@}, the smell in this heat",
+        "{@} bin men dropped half a bag of glass all over the road outside {house} {street} and left it",
         "{@} my {colour} bin on {street} hasn't been collected AGAIN. That's {n} weeks now.",
         "{@} missed bin collection on {street} ({ward}), reported it on {day} and still nothing",
         "Hey {@} the bin lorry skipped the whole of {street} today. Is it coming back?",
@@ -107,6 +112,8 @@ TEMPLATES = {
         "{@} reported missed bin ref {ref} online and it just says 'in progress' for {n} days",
     ],
     "council_tax": [
+        "{@} moved out of {street} in {month}, told you twice, still getting bills for it. ref {ref}",
+        "so {@} took the direct debit twice and now says it'll be 'resolved in the next billing cycle'. I need that £{amount} now",
         "{@} my council tax bill has gone up by £{amount} and nobody can explain why",
         "{@} I've been charged council tax twice this month, account {ref}. Please refund",
         "{@} applied for single person discount in {month} and still being billed for two adults",
@@ -130,6 +137,8 @@ TEMPLATES = {
         "{@} the self-service machines at {library} are all out of order again",
     ],
     "housing": [
+        "{@} water's coming through the light fitting in the bathroom at {house} {street}. repairs said next {month}??",
+        "{@} the front door of our block on {street} doesn't lock any more, any stranger can stroll in. rang it in {n} times",
         "{@} there's been black mould in my daughter's bedroom for {n} months. Repair ref {ref}",
         "{@} still no heating in our flat on {street}, reported {n} weeks ago. We have a newborn",
         "{@} housing repairs keep booking appointments and nobody turns up. {n} times now",
@@ -138,6 +147,8 @@ TEMPLATES = {
         "{@} the lift in the {ward} tower block has been broken since {month}, I'm on the 9th floor",
     ],
     "potholes": [
+        "the crater on {road} has now got its own postcode {@}",
+        "{@} wheel trim number {n} lost to the hole outside {school}. do you want them back or shall I keep collecting",
         "{@} massive pothole on {road}, nearly came off my bike this morning 🕳️",
         "{@} the pothole outside {house} {street} has now burst two of my tyres. Who pays?",
         "{@} reported this pothole on {road} {n} times. It's a crater now",
@@ -152,6 +163,8 @@ TEMPLATES = {
         "{@} the planning portal has been down all day and the objection deadline is tomorrow",
     ],
     "praise": [
+        "Whoever was on the gritter round {ward} at 5am, you're a hero. Roads perfect {@}",
+        "can't fault the crew on {street} today, chucking it down and they still put every bin back {@}",
         "Huge thanks to the {@} crew who cleared the fly-tipping on {street} within a day 👏",
         "Credit where it's due {@}, the new crossing by {school} is brilliant",
         "{@} the staff at {library} were so helpful with my bus pass renewal. Thank you!",
@@ -167,6 +180,10 @@ TEMPLATES = {
         "{@} shove your council tax where the sun doesn't shine 🖕",
     ],
     "question": [
+        "{@} not complaining, just can't find where the garden waste sign-up went on the new site?",
+        "anyone know if {library} still does the free printing for job applications? {@}",
+        "{@} do the recycling rules change in {ward} when the new bins arrive or is it the same stuff",
+        "is it this week or next week for the {colour} bin on {street}? lost the calendar again {@}",
         "{@} what time does the library open on Saturday?",
         "{@} how do I apply for a parking permit?",
         "{@} which day is bin collection on {street}?",
@@ -183,6 +200,37 @@ TEMPLATES = {
         "{@} Freedom of Information request: please provide {foi_subject}, broken down by ward.",
         "{@} This is a request under the Freedom of Information Act. Please provide {foi_subject} for "
         "{year}/{next_year}.",
+    ],
+    "chatter": [
+        "{park} at sunrise this morning, honestly the best bit of {town} {@}",
+        "who else remembers when {street} had three pubs and a cinema? {@} you must have the photos",
+        "my dog has decided {park} belongs to him now {@}. the ducks disagree",
+        "lol the {colour} bin is now a goal post on {street}, the kids have spoken {@}",
+        "ha same {@}",
+        "{town} traffic is a personality test and I am failing {@}",
+        "best chippy in {ward}? asking for a very hungry friend, not you {@}",
+        "the {ward} fireworks were something else last night 🎆 {@}",
+    ],
+    "service_chat": [
+        "{@} the new reading group at {library} was lovely, any chance of an evening one for people who work?",
+        "Really interesting to hear what people think of the plans for {park}, the play area bit sounds great {@}",
+        "{@} the {colour} bin trial in {ward} has been fine for us, the bags are a bit thin though. anyone else?",
+        "the later closing at {library} on weekdays is ace, Sunday mornings next please {@}",
+        "anyone been to the consultation drop-in about {road}? curious what the council said {@}",
+        "{@} the junior parkrun at {park} is the highlight of our week, could do with a couple more marshals",
+    ],
+    "controversy": [
+        "{@} spent £{amount}k on a rebrand while {library} loses its Saturday hours. Someone explain that",
+        "Councillors in {ward} waved through the {street} flats despite 400 objections. Who are they working for? {@}",
+        "Petition to keep {library} open has passed {n},000 signatures. See you at full council {@}",
+        "{@} closing the {park} toilets to save money and then fining people for weeing in bushes. genius",
+        "If {@} doesn't sort the cladding on the {ward} blocks by {month} we'll see them in court",
+    ],
+    "at_risk": [
+        "{@} the old gentleman at {house} {street} hasn't been seen for days and his post is piling up",
+        "{@} my mum's 88 and the heating in her flat on {street} has been off {n} days, she's in bed in her coat",
+        "there's a woman sleeping by the {car_park} stairs every night and it's freezing {@} who do we tell",
+        "{@} the kids at {house} {street} are out on their own till midnight most nights, they're tiny",
     ],
     "journalist": [
         "{@} we're hearing {n} households in {ward} have had no bin collection for two weeks. Can you "

@@ -20,7 +20,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from . import control
+from . import control, jetstream
 from .core import Reply, Request, Response
 from .faults import BODY_KINDS, PAGE_KINDS, STATUS_KINDS, TRANSPORT_KINDS, Faults
 from .generator import Generator
@@ -30,6 +30,9 @@ from .sim_facebook import FacebookSim
 from .sim_instagram import InstagramSim
 from .sim_linkedin import LinkedInSim
 from .sim_mastodon import MastodonSim
+from .sim_nextdoor import NextdoorSim
+from .sim_threads import ThreadsSim
+from .sim_web import WebSim
 from .sim_x import XSim
 from .sim_youtube import YouTubeSim
 from .state import State
@@ -38,7 +41,8 @@ log = logging.getLogger("platforms.simulator")
 BULK_POOL = 5000
 
 
-PLATFORMS = (XSim, FacebookSim, InstagramSim, YouTubeSim, MastodonSim, BlueskySim, LinkedInSim)
+PLATFORMS = (XSim, FacebookSim, InstagramSim, YouTubeSim, MastodonSim, BlueskySim, LinkedInSim, WebSim)
+PLATFORMS += (ThreadsSim, NextdoorSim)
 
 
 class Transport:
@@ -83,6 +87,7 @@ class Simulator:
             self.limiter.overrides.clear()
             self.limiter.scale = self.default_scale
             self.retry_after_header = False
+            self.jetstream_cut_after: int | None = None  # tests: streams drop after this many events
             self.faults.clear()
             self.fault_rng = random.Random(self.seed)
             self.generators: dict[str, Generator] = {}
@@ -178,6 +183,8 @@ class Simulator:
         if req.path == "/_sim" or req.path.startswith("/_sim/"):
             with self.state.lock:
                 return control.handle(self, req)
+        if req.path == "/robots.txt":  # the web sites' robots.txt lives at the host's root
+            req.path = "/web/robots.txt"
         name, _, rest = req.path[1:].partition("/")
         sim = self.platforms.get(name)
         if sim is None:
@@ -280,6 +287,8 @@ class Handler(BaseHTTPRequestHandler):
     server: SimServer
 
     def _any(self) -> None:
+        if jetstream.is_upgrade(self):
+            return jetstream.serve(self)
         body = self._read_body()
         parts = urlsplit(self.path)
         req = Request(self.command, parts.path, parts.query, self.headers, body, self.client_address[0])
@@ -310,6 +319,9 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _send(self, response: Response, cut: int | None = None) -> None:
+        delay = getattr(response, "delay", 0)  # a slow host (sim_web)
+        if delay:
+            time.sleep(delay)
         self.send_response(response.status)
         for key, value in response.headers.items():
             self.send_header(key, value)

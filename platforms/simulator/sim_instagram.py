@@ -10,6 +10,7 @@ POST /{ig-user}/media_publish.
 from __future__ import annotations
 
 import base64
+import zlib
 
 from . import state as st
 from .core import Reply, Response, iso_plus0000, route, synthetic_request
@@ -209,6 +210,25 @@ class InstagramSim(GraphSim):
     @route("GET", "/:id/tags", buckets=GraphSim.READ, listing=True)
     def tags(self, req):
         return self.media_list(req, "tags")
+
+    # Hashtag search: a hashtag's id, then its recent media (here the media tagging the account
+    # named by user_id, as the simulator's residents tag the council with its hashtags).
+    @route("GET", "/ig_hashtag_search", buckets=GraphSim.READ)
+    def hashtag_search(self, req):
+        tag = (req.arg("q") or "").lower()
+        if not tag:
+            return self.missing("ig_hashtag_search")
+        return Response.json({"data": [{"id": str(17_843_000_000_000_000 + zlib.crc32(tag.encode()))}]})
+
+    @route("GET", "/:id/recent_media", buckets=GraphSim.READ, listing=True)
+    def hashtag_recent_media(self, req):
+        found = self.node(req.arg("user_id") or "")
+        if found is None or found[0] != "ig_user":
+            return self.missing(req.arg("user_id") or "user_id")
+        account = found[1]
+        return Response.json(self.edge_page(
+            req, object_id=req.params["id"], edge="recent_media", index=self.state.index(self.name, f"tags:{account.id}"),
+            kind="media", fields=self.requested(req), limit=self.limit_of(req)))
 
     @route("GET", "/:id/comments", buckets=GraphSim.READ, listing=True)
     def comments(self, req):

@@ -53,6 +53,8 @@ def simulator(settings):
     server, base_url = run_in_thread(port=0, seed=7, backlog=6)
     settings.SIMULATOR_URL = base_url
     settings.USE_SIMULATOR = True
+    # The web sources (feeds and pages) are fetched from the simulator on its own port.
+    settings.FETCH_ALLOWED_HOSTS = settings.FETCH_ALLOWED_HOSTS | {base_url.split("://", 1)[1]}
     yield server
     server.shutdown()
 

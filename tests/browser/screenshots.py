@@ -30,6 +30,7 @@ PAGES = [
     ("cases", "webteam", "/cases/"),
     ("case", "webteam", "{case}"),
     ("rules", "webteam", "/rules/"),
+    ("triage-quality", "webteam", "/triage/quality/"),
     ("channel-registry", "webteam", "/channels/"),
     ("post-editor", "editor.libraries", "/posts/new/"),
     ("posts-to-approve", "head.libraries", "/posts/?list=to_approve"),

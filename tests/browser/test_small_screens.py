@@ -16,6 +16,10 @@ def test_the_main_pages_pass_the_checks_on_a_small_screen(demo_mentions, signed_
     for path in ("/dashboard/", "/cases/", case.get_absolute_url(), "/mentions/", "/channels/", "/posts/",
                  "/posts/new/", "/calendar/", "/reports/", "/reports/growth/", "/policies/"):
         comms.goto(path, check=f"{path} at 320 pixels")
+    # The web team's own pages: the Triage quality page (its tables) and a case's classification.
+    web = signed_in("webteam", viewport=SMALL)
+    for path in ("/triage/quality/", case.get_absolute_url()):
+        web.goto(path, check=f"{path} at 320 pixels, web team")
 
     # The menu is behind its button; Enter opens it, and its links are the next Tab stops.
     comms.goto("/", check="home at 320 pixels")

@@ -158,3 +158,36 @@ def test_nul_and_the_escape_character_round_trip_and_can_be_searched(polled, tex
     poll_run(state_id=polled.pk, client=ScriptedClient([page([item(1, text=text)], "c1")]))
     assert Mention.objects.get().text == text
     assert Mention.objects.filter(text__contains=text).count() == 1
+
+
+def _database_restarted():
+    """What a PostgreSQL restart does to this process's connection: the server ends it."""
+    from django.db import connection, connections
+
+    pid = connection.connection.info.backend_pid
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    finally:
+        other.close()
+
+
+class RestartDuringFetch(ScriptedClient):
+    """The database restarts while a page is fetched (a fetch can be many requests, each up to the
+    client's timeout); the page or the body that came back arrives after it is up again."""
+
+    def fetch(self, endpoint, cursor, *, watch_terms=()):
+        _database_restarted()
+        return super().fetch(endpoint, cursor, watch_terms=watch_terms)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_body_read_after_a_database_restart_is_still_quarantined(polled):
+    body = '{"kind" "youtube#commentListResponse", "items": []}'
+    result = poll_run(state_id=polled.pk, client=RestartDuringFetch([MalformedPayload("malformed", body=body)]))
+    assert result["error"] == "malformed"
+    assert Quarantine.objects.get().body == body
+    PollState.objects.filter(pk=polled.pk).update(not_before=None)
+    result = poll_run(state_id=polled.pk, client=RestartDuringFetch([page([item(1)], "c1")]))
+    assert result["created"] == 1 and Mention.objects.get().raw_payload.endpoint == "mentions"

@@ -77,7 +77,7 @@ def drain(ig, endpoint, cursor=None):
 
 def test_real_urls_and_endpoints():
     assert InstagramClient.default_base_url == "https://graph.facebook.com/v21.0"
-    assert InstagramClient.endpoints == ("comments", "tags")
+    assert InstagramClient.endpoints == ("comments", "tags", "hashtags")
     assert simulator_urls(InstagramClient, "http://sim")["token_url"] == "http://sim/instagram/v21.0/oauth/access_token"
 
 

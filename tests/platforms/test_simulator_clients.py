@@ -13,7 +13,7 @@ from platforms import client_class
 from platforms.base import AppConfig, AuthError, Credentials, NotSupported, simulator_urls
 from platforms.simulator.server import run_in_thread
 
-PLATFORMS = ("x", "facebook", "instagram", "youtube", "mastodon", "bluesky", "linkedin")
+PLATFORMS = ("x", "facebook", "instagram", "youtube", "mastodon", "bluesky", "linkedin", "threads")
 # The endpoints (and watch terms) that together list every generated item once.
 COVERAGE = {
     "x": [("mentions", ())],
@@ -23,10 +23,11 @@ COVERAGE = {
     "mastodon": [("mentions", ())],
     "bluesky": [("notifications", ())],
     "linkedin": [("comments", ())],
+    "threads": [("mentions", ()), ("replies", ())],
 }
 # What a resident's item is on each platform when injected.
 INJECT_KIND = {"x": "mention", "facebook": "comment", "instagram": "comment", "youtube": "comment",
-               "mastodon": "mention", "bluesky": "mention", "linkedin": "comment"}
+               "mastodon": "mention", "bluesky": "mention", "linkedin": "comment", "threads": "mention"}
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from publishing import publisher
 from publishing import services as publishing
 from publishing.models import AlertSubscriber, Campaign, Post, Topic
 from reporting.models import ReportRun
-from triage.models import CannedReply, Case, FoiRequest, Rule
+from triage.models import CannedReply, Case, FoiRequest, RetrainRun, Rule
 
 
 @dataclasses.dataclass
@@ -52,6 +52,7 @@ class World:
     head_b: object
     editor_b: object
     draft: Post  # a draft by Libraries' service editor
+    retrain_run: RetrainRun | None = None  # a retraining of the classifier, waiting
 
 
 @pytest.fixture(autouse=True)
@@ -188,4 +189,5 @@ def world(staff, services, channels, make_user):
     return World(a=a, b=b, cs_case=cs_case, foi_case=foi_case, rule=rule, canned=canned, staff_policy=staff_policy,
                  members_policy=members_policy, module=module, topic=topic, subscriber=subscriber, flag=flag,
                  head_b=head_b, editor_b=editor_b,
-                 draft=publishing.post_create(actor=editor_a, text="A draft", channels=[a.channel]))
+                 draft=publishing.post_create(actor=editor_a, text="A draft", channels=[a.channel]),
+                 retrain_run=RetrainRun.objects.create(requested_by_name="system"))

@@ -167,6 +167,10 @@ def test_every_state_change_is_audited_with_who_when_and_what(world, staff, serv
             actor=comms, case=case, text="Thank you, we are looking into it.", client=ReplyingClient([]))),
         (triage.case_private_channel, comms, "case.private_channel",
          lambda: triage.case_private_channel(actor=comms, case=case, note="Carried on by direct message")),
+        (triage.case_reroute, web, "case.corrected",
+         lambda: triage.case_reroute(actor=web, case=case, route="web_team_response", note="Signposting")),
+        (triage.case_safeguarding, web, "case.safeguarding",
+         lambda: triage.case_safeguarding(actor=web, case=case, safeguarding=True)),
         (triage.case_close, comms, "case.closed", lambda: triage.case_close(actor=comms, case=case, note="Done")),
         (triage.case_reopen, web, "case.reopened", lambda: triage.case_reopen(actor=web, case=case, note="Again")),
     ]:

@@ -35,6 +35,22 @@ def post(channels):
 
 
 @pytest.fixture
+def model_reads(monkeypatch):
+    """model_reads(intent, **kwargs) or model_reads({text part: intent or Reading}): from now on the
+    live model reads mentions so (tests/triage/readings.py), and the configuration is rebuilt."""
+    from tests.triage.readings import Reading, ReadingByText
+    from triage import config, model_store
+
+    def reads(intent="no_action", **kwargs):
+        reading = ReadingByText(intent, **kwargs) if isinstance(intent, dict) else Reading(intent, **kwargs)
+        monkeypatch.setattr(model_store, "live_predictor", lambda: reading)
+        monkeypatch.setattr(config, "_cached", None)
+        return reading
+
+    return reads
+
+
+@pytest.fixture
 def case_of():
     def case_of(mention) -> Case:
         return Case.objects.get(routings__mention=mention)

@@ -133,10 +133,12 @@ def test_outside_scope_and_read_only_users(cases_by_scope, staff, client_for):
 def test_rules_are_listed_in_order(staff, client_for):
     body = client_for(staff[Role.WEB_TEAM]).get("/api/rules/").json()
     names = [r["name"] for r in body["results"]]
-    assert names[0] == "Freedom of Information request" and "Person needing customer services" in names
+    assert names[0] == "Person who may be at risk, raised in public" and "Person needing customer services" in names
+    assert names.index("Freedom of Information request") < names.index("Controversial issue")
 
 
-def test_the_web_team_creates_and_updates_rules_with_validation(staff, client_for, post):
+def test_the_web_team_creates_and_updates_rules_with_validation(staff, client_for, post, model_reads):
+    model_reads("customer_service")
     client = client_for(staff[Role.WEB_TEAM])
     response = client.post("/api/rules/", {"name": "Bad", "order": 1, "route": "nowhere",
                                            "conditions": {"colour": "red"}}, content_type="application/json")

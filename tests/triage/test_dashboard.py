@@ -181,8 +181,9 @@ def test_live_updates_are_htmx_from_our_own_static_files_on_a_page_that_works_wi
     assert '<form method="get"' in html and 'action="/cases/bulk/"' in html and 'form="bulk-form"' in html
 
 
-def test_the_updates_fragment_brings_only_new_cases_in_scope(cases_by_scope, post, staff, client_for):
+def test_the_updates_fragment_brings_only_new_cases_in_scope(cases_by_scope, post, staff, client_for, model_reads):
     since = max(c.pk for c in cases_by_scope.values())
+    model_reads({"council tax": "customer_service", "leisure centre": "web_team_response"})
     mine = post("My council tax bill is wrong again, can you help me?")
     others = post("What time does the leisure centre open?")
     cso = client_for(staff[Role.CUSTOMER_SERVICES]).get(f"/cases/updates/?since={since}").content.decode()
@@ -318,9 +319,9 @@ def test_a_rule_edit_with_mistakes_says_what_is_wrong(staff, client_for):
     assert "&#x27;criticality_in&#x27; may only contain low, medium, high." in html
     response = client_for(staff[Role.WEB_TEAM]).post(f"/rules/{rule.pk}/", {
         "name": rule.name, "order": 60, "route": "web_team_response", "priority": "normal",
-        "conditions": '{"simple_question": true', "save": "1"})
+        "conditions": '{"intent_in": ["web_team_response"]', "save": "1"})
     assert "The conditions are not valid JSON" in response.content.decode()
-    assert Rule.objects.get(pk=rule.pk).conditions == {"simple_question": True}
+    assert Rule.objects.get(pk=rule.pk).conditions == {"intent_in": ["web_team_response"]}
 
 
 def test_a_rule_change_is_previewed_on_recent_mentions_before_it_is_saved(post, staff, client_for):

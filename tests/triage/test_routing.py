@@ -24,53 +24,61 @@ def page_of(client, case) -> str:
 
 # --- each outcome of the matrix ------------------------------------------------------------------
 
-def test_of_no_particular_consequence_is_monitored(post, case_of, staff, client_for):
+def test_of_no_particular_consequence_is_monitored(post, case_of, staff, client_for, model_reads):
+    model_reads("no_action")
     mention = post("Lovely morning walk through Gladstone Park, the autumn colours are beautiful", followers=240)
     case = case_of(mention)
     assert mention.routing.route == "no_action" and mention.routing.rule_name == "No particular consequence"
     assert case.state == "monitoring" and case.sla_due_at is None
     text = page_of(client_for(staff[Role.WEB_TEAM]), case)
-    assert "No rule applied, so no action beyond monitoring: the tone is positive (0.83)" in text
+    assert ("No rule applied, so no action beyond monitoring: the model reads it as nothing to act on (90%), "
+            "the tone is positive (0.83)") in text
 
 
-def test_a_person_needing_customer_services(post, case_of, services, staff, client_for):
+def test_a_person_needing_customer_services(post, case_of, services, staff, client_for, model_reads):
+    model_reads("customer_service")
     mention = post("My bin wasn't collected on Church Lane again this week, can you sort it please?", followers=85)
     case = case_of(mention)
     assert (case.route, case.priority, case.state) == ("customer_service", "high", "new")
     assert case.service == services["waste-and-recycling"]
     assert case.sla_policy == "customer_service" and case.sla_due_at is not None
     text = page_of(client_for(staff[Role.WEB_TEAM]), case)
-    assert ("Routed by rule 'Person needing customer services': it shows the person's own problem (\"my\", "
-            "\"wasn't collected\", \"again\") and a request for help (\"can you\", \"sort it\").") in text
+    assert ("Routed by rule 'Person needing customer services': the model reads it as a request for customer "
+            "services (90%).") in text
 
 
-def test_simple_confusion_gets_a_web_team_response(post, case_of, services, staff, client_for):
+def test_simple_confusion_gets_a_web_team_response(post, case_of, services, staff, client_for, model_reads):
+    model_reads("web_team_response")
     case = case_of(post("What are the opening times for Kilburn library on Saturday?", followers=310))
     assert case.route == "web_team_response" and case.service == services["libraries"]
     text = page_of(client_for(staff[Role.WEB_TEAM]), case)
-    assert "Routed by rule 'Simple question (signposting)': it is a question answered by signposting " \
-           "(\"opening times\")." in text
+    assert "Routed by rule 'Simple question (signposting)': the model reads it as a simple question the " \
+           "website answers (90%)." in text
     assert "the web team responds directly, signposting to the website" in text
 
 
-def test_a_conversation_on_a_service_channel_goes_to_the_service(post, case_of, services, staff, client_for):
+def test_a_conversation_on_a_service_channel_goes_to_the_service(post, case_of, services, staff, client_for,
+                                                                 model_reads):
+    model_reads("service_conversation")
     case = case_of(post("Great storytime at Kilburn library today, the kids loved it", channel="libraries",
                         kind="comment", followers=150))
     assert case.route == "service_conversation" and case.service == services["libraries"]
     text = page_of(client_for(staff[Role.SERVICE_EDITOR]), case)
-    assert "Routed by rule 'Comment on a service channel': it came in on a service channel and it is a comment." \
-           in text
+    assert "Routed by rule 'Conversation about a service': the model reads it as a conversation about a " \
+           "service (90%)." in text
 
 
-def test_a_controversial_issue_goes_to_communications(post, case_of, staff, client_for):
+def test_a_controversial_issue_goes_to_communications(post, case_of, staff, client_for, model_reads):
+    model_reads("comms_escalation")
     case = case_of(post("The council is closing Kensal Rise library. A scandal. Sign the petition!", followers=420))
     assert (case.route, case.priority) == ("comms_escalation", "urgent")
     text = page_of(client_for(staff[Role.COMMUNICATIONS_OFFICER]), case)
-    assert "Routed by rule 'Controversial issue': criticality is high (raises a reputational issue: " \
-           "\"scandal\", \"petition\") and the tone is negative (-0.49)." in text
+    assert "Routed by rule 'Controversial issue': the model reads it as a controversial or reputational " \
+           "matter (90%) and the tone is negative (-0.49)." in text
 
 
-def test_a_highly_influential_commentator_goes_to_communications(post, case_of, staff, client_for):
+def test_a_highly_influential_commentator_goes_to_communications(post, case_of, staff, client_for, model_reads):
+    model_reads("service_conversation")
     case = case_of(post("Interesting to read the council's new recycling plans this morning", followers=58_000,
                         verified=True, author="localjournalist"))
     assert case.route == "comms_escalation" and case.rule_name == "Influential commentator"
@@ -79,7 +87,8 @@ def test_a_highly_influential_commentator_goes_to_communications(post, case_of, 
     assert Author.objects.get(handle="@localjournalist").influence >= 65
 
 
-def test_a_freedom_of_information_request_enters_the_register(post, case_of, staff, client_for):
+def test_a_freedom_of_information_request_enters_the_register(post, case_of, staff, client_for, model_reads):
+    model_reads("foi")
     mention = post("Under the Freedom of Information Act please disclose how much was spent on agency staff in "
                    "2025. Regards, Jane Smith, 12 Acacia Road, London NW10 2AB", followers=40)
     case = case_of(mention)
@@ -88,8 +97,8 @@ def test_a_freedom_of_information_request_enters_the_register(post, case_of, sta
     assert foi.valid and foi.requester == "Jane Smith"
     assert "a name (Jane Smith) and an address for correspondence (postcode) are given" in foi.validity_reason
     text = page_of(client_for(staff[Role.WEB_TEAM]), case)
-    assert "Routed by rule 'Freedom of Information request': it is a Freedom of Information request " \
-           "(\"freedom of information act\") and it is valid" in text
+    assert "Routed by rule 'Freedom of Information request': it is a request for recorded information " \
+           "(the model, 90%) and it is valid" in text
     assert "Freedom of Information request" in text and "Jane Smith" in text
 
 
@@ -135,7 +144,8 @@ def test_a_batch_is_routed_with_the_same_number_of_queries_whatever_its_size(cha
     assert MentionRouting.objects.count() == 38 and Case.objects.count() == 38
 
 
-def test_later_mentions_of_a_conversation_join_its_open_case(post, case_of):
+def test_later_mentions_of_a_conversation_join_its_open_case(post, case_of, model_reads):
+    model_reads("customer_service")
     first = post("My bin wasn't collected on Church Lane again, can you sort it please?", external_id="100",
                  conversation_id="100")
     reply = post("Still waiting, nobody has come", external_id="101", conversation_id="100", kind="reply",

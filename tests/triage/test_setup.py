@@ -35,7 +35,8 @@ def test_the_demo_council_command_runs_the_hook(db):
     assert Rule.objects.count() == len(matrix.DEFAULT_RULES) and CannedReply.objects.exists()
 
 
-def test_a_service_topic_change_is_used_at_once(post, case_of, services):
+def test_a_service_topic_change_is_used_at_once(post, case_of, services, model_reads):
+    model_reads("service_conversation")  # unsure that no service is concerned, so the phrases count
     # No phrase places it, so it falls to the channel's own service.
     assert case_of(post("The bandstand concert was lovely")).service == services["communications"]
     topic = ServiceTopic(service=services["leisure"], phrases=["bandstand"])
@@ -53,13 +54,14 @@ def test_the_configuration_is_cached_until_it_changes(django_assert_num_queries)
     assert config.current() is not cached
 
 
-def test_influence_thresholds_are_editable(post, case_of):
+def test_influence_thresholds_are_editable(post, case_of, model_reads):
+    model_reads("service_conversation")
     settings_row = config.settings_get()
     settings_row.influential_followers = 500
     from triage.services import config_object_save
 
     config_object_save(actor=None, obj=settings_row, created=False)
-    case = case_of(post("Lovely morning in the town centre", followers=800))
+    case = case_of(post("Lovely morning in the town centre, the new benches are great", followers=800))
     assert case.rule_name == "Influential commentator"
 
 

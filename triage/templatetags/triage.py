@@ -42,3 +42,26 @@ REASONS = {"sentiment": "Tone", "criticality": "Criticality", "abusive": "Abuse"
 @register.filter
 def reason_label(key: str) -> str:
     return REASONS.get(key, key.replace("_", " ").capitalize())
+
+
+@register.filter
+def percent(value) -> str:
+    """0.873 → "87.3%"; nothing measured → "not measured"."""
+    if value is None or value == "":
+        return "not measured"
+    return f"{100 * float(value):.1f}%"
+
+
+ROUTE_LABELS = {"no_action": "No action (monitoring)", "customer_service": "Customer services",
+                "web_team_response": "Web team response", "service_conversation": "Service conversation",
+                "comms_escalation": "Communications escalation", "foi": "Freedom of Information"}
+
+
+@register.filter
+def route_label(value: str) -> str:
+    return ROUTE_LABELS.get(value, value)
+
+
+@register.filter
+def service_label(slug: str) -> str:
+    return slug or "No service"
