@@ -1,0 +1,30 @@
+"""Template filters for council_social.words: the one place codes become words."""
+from django import template
+
+from council_social import words as w
+
+register = template.Library()
+
+
+@register.filter
+def words(value, kind=None) -> str:
+    """{{ case.route|words }}, {{ user_roles|words:"role" }}, {{ event.action|words:"audit" }}."""
+    return w.in_words(value, kind)
+
+
+@register.filter
+def when(value) -> str:
+    return w.when(value)
+
+
+@register.filter
+def changes_in_words(event) -> list[str]:
+    """An audit row's changes as sentences with names ({% for line in event|changes_in_words %})."""
+    return w.changes_in_words(event.changes, event.object_type)
+
+
+@register.filter
+def conditions_in_words(conditions) -> str:
+    from triage.matrix import describe_conditions
+
+    return describe_conditions(conditions or {})
