@@ -148,7 +148,7 @@ def _councillors(request, case):
 
 
 def _canned(request, case):
-    return {"canned": selectors.canned_replies_for(case)}
+    return {"canned": selectors.canned_replies_for(case), "platform": case.platform}
 
 
 def _foi(case):
@@ -194,8 +194,6 @@ def _action_form(request, case, name, data=None):
     initial = {"version": case.version}
     if name == "assign":
         initial["assignee"] = case.assignee_id
-    if name == "hand-over":
-        initial["service"] = case.service_id
     return action.form(data, prefix=name, initial=initial, **kwargs)
 
 
