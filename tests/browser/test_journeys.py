@@ -244,7 +244,7 @@ def test_a_communications_officer_triages_and_escalates_with_the_keyboard_alone(
 
     # Home: the skip link first, then on through the menu to the dashboard.
     assert comms.tab()["text"] == "Skip to main content"
-    comms.tab_to_text("Dashboard")
+    comms.tab_to_text("Inbox")  # the Inbox section opens on the dashboard
     comms.press("Enter", navigates=True)
     comms.check("dashboard")
 
@@ -255,8 +255,13 @@ def test_a_communications_officer_triages_and_escalates_with_the_keyboard_alone(
     comms.check("new cases")
     assert "status=new" in comms.path
 
+    # The inbox: Enter on a case shows it beside the list; its full page is one link away.
     _skip_to_main(comms)
-    comms.tab_to(lambda s: s["href"] == f"/cases/{target.pk}/")
+    comms.tab_to(lambda s: s["href"].endswith(f"case={target.pk}"), limit=200)
+    comms.press("Enter")
+    comms.page.wait_for_selector(f'#case-preview-body[data-case="{target.pk}"]')
+    comms.check("new cases: preview")
+    comms.tab_to(lambda s: s["href"] == f"/cases/{target.pk}/", limit=200)
     comms.press("Enter", navigates=True)
     comms.check("the case")
 
