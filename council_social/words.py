@@ -229,3 +229,24 @@ def changes_in_words(changes: dict, object_type: str = "") -> list[str]:
         else:
             out.append(f"{label}: from {_value_words(model, name, before)} to {_value_words(model, name, after)}")
     return out
+
+
+PLATFORM_HOSTS = ("x.com", "twitter.com", "facebook.com", "instagram.com", "threads.net", "youtube.com",
+                  "bsky.app", "linkedin.com", "flickr.com", "mastodon.social", "nextdoor.com")
+
+
+def platform_link(url: str) -> str:
+    """A link to a platform's own site, or, on the demo (the simulator in use), to the simulator's
+    stand-in page: the demo's authors are invented and must not link to real people's profiles."""
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+
+    if not url or not getattr(settings, "USE_SIMULATOR", False):
+        return url
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if not any(host == h or host.endswith("." + h) for h in PLATFORM_HOSTS):
+        return url
+    rest = host + parts.path + (f"?{parts.query}" if parts.query else "")
+    return f"{settings.SIMULATOR_URL.rstrip('/')}/_web/{rest}"

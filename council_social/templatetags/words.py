@@ -28,3 +28,8 @@ def conditions_in_words(conditions) -> str:
     from triage.matrix import describe_conditions
 
     return describe_conditions(conditions or {})
+
+
+@register.filter
+def platform_link(url) -> str:
+    return w.platform_link(str(url or ""))

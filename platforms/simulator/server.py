@@ -178,6 +178,8 @@ class Simulator:
         if req.path == "/_sim" or req.path.startswith("/_sim/"):
             with self.state.lock:
                 return control.handle(self, req)
+        if req.path.startswith("/_web/"):
+            return web_page(req.path[len("/_web/"):])
         name, _, rest = req.path[1:].partition("/")
         sim = self.platforms.get(name)
         if sim is None:
@@ -331,6 +333,18 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args) -> None:
         log.debug("%s - %s", self.address_string(), format % args)
+
+
+def web_page(address: str) -> Response:
+    """The simulator's stand-in for a page on a platform's own site (a profile, a post): the demo's
+    authors are invented, so their links come here instead of to real people's pages."""
+    import html
+
+    shown = html.escape("https://" + address)
+    return Response.html(
+        "<!DOCTYPE html><html lang=\"en-GB\"><head><meta charset=\"utf-8\"><title>Simulated page</title></head>"
+        f"<body><main><h1>Simulated page</h1><p>On the real platform this would be {shown}. The demo's authors "
+        "and their posts are made up by the platform simulator, so there is no real page to show.</p></main></body></html>")
 
 
 class SimServer(ThreadingHTTPServer):

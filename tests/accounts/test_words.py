@@ -136,3 +136,30 @@ def test_no_page_of_any_role_shows_a_code(demo_with_work):
         for url, body in pages.items():
             failures += [f"{username} {url} {p}" for p in problems_in(visible_text(body), url)]
     assert not failures, "\n".join(failures[:60])
+
+
+@pytest.mark.django_db
+def test_the_demo_council_lets_communications_officers_approve_service_posts(settings):
+    from accounts.models import Channel, User
+    from publishing.selectors import may_approve_channel
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    call_command("demo_council", stdout=io.StringIO())
+    comms = User.objects.get(username="comms")
+    for channel in Channel.objects.exclude(kind=Channel.Kind.CORPORATE):
+        assert may_approve_channel(comms, channel), channel
+
+
+def test_demo_authors_link_to_the_simulator_not_real_sites(settings):
+    settings.USE_SIMULATOR, settings.SIMULATOR_URL = True, "http://127.0.0.1:8700"
+    assert words.platform_link("https://x.com/JWatsonKM/status/12") == "http://127.0.0.1:8700/_web/x.com/JWatsonKM/status/12"
+    assert words.platform_link("https://www.kingsmere.gov.uk/bins") == "https://www.kingsmere.gov.uk/bins"
+    settings.USE_SIMULATOR = False
+    assert words.platform_link("https://x.com/JWatsonKM") == "https://x.com/JWatsonKM"
+
+
+def test_the_simulator_serves_a_stand_in_for_a_platform_page():
+    from platforms.simulator.server import web_page
+
+    page = web_page("x.com/<b>JWatsonKM</b>")
+    assert page.status == 200 and b"Simulated page" in page.body and b"<b>" not in page.body
