@@ -7,6 +7,7 @@
 Everything lives in .venv and var/; Ctrl-C stops every process cleanly.
 """
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -54,6 +55,135 @@ def manage(*args: str, env=None) -> None:
     subprocess.run([PY, "manage.py", *args], check=True, cwd=ROOT, env=env)
 
 
+# --- supervision ---------------------------------------------------------------------------
+# A part that exits, or whose heartbeat file (council_social/liveness.py) goes stale, is started
+# again after a back-off that doubles with each restart in a row (1 s up to 60 s) and returns to
+# 1 s once the part has run for RESET_AFTER seconds. Each restart is logged here and recorded in
+# var/run/supervisor.json, which the system status page shows.
+BACKOFF_FIRST, BACKOFF_MAX, RESET_AFTER = 1.0, 60.0, 120.0
+# name → (heartbeat file, seconds without a heartbeat before the part counts as wedged)
+HEARTBEATS = {"worker": ("worker", float(os.environ.get("WORKER_STALE_SECONDS", "90"))),
+              "beat": ("beat", float(os.environ.get("BEAT_STALE_SECONDS", "60")))}
+GRACE = float(os.environ.get("SUPERVISOR_GRACE_SECONDS", "120"))  # a part's start-up, before its heartbeat counts
+
+
+class Part:
+    """One supervised process, in its own session so that its children stop with it."""
+
+    def __init__(self, name: str, cmd: list, env: dict, var_dir: Path):
+        self.name, self.cmd, self.env, self.var_dir = name, cmd, env, var_dir
+        self.proc: subprocess.Popen | None = None
+        self.started_at = 0.0
+        self.restarts = 0
+        self.backoff = BACKOFF_FIRST
+        self.restart_at: float | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(self.cmd, cwd=ROOT, env=self.env, start_new_session=True)
+        self.started_at = time.time()
+        self.restart_at = None
+
+    def heartbeat_age(self) -> float | None:
+        """Seconds since the part's heartbeat file was touched, counted from its start at most."""
+        if self.name not in HEARTBEATS:
+            return None
+        path = self.var_dir / "run" / f"{HEARTBEATS[self.name][0]}.alive"
+        try:
+            touched = path.stat().st_mtime
+        except OSError:
+            touched = 0.0
+        return time.time() - max(touched, self.started_at)
+
+    def stale(self) -> float | None:
+        if self.name not in HEARTBEATS or time.time() - self.started_at < GRACE:
+            return None
+        if self.name == "worker":
+            # The worker's heartbeat comes from tasks beat schedules: judge it only while beat ticks.
+            beat = self.var_dir / "run" / "beat.alive"
+            try:
+                if time.time() - beat.stat().st_mtime > HEARTBEATS["beat"][1]:
+                    return None
+            except OSError:
+                return None
+        age = self.heartbeat_age()
+        return age if age is not None and age > HEARTBEATS[self.name][1] else None
+
+    def supervise(self) -> str | None:
+        """Restart the part if it is due; stop it if it exited or went stale. A message when it did."""
+        now = time.time()
+        if self.proc is None:
+            if self.restart_at is not None and now >= self.restart_at:
+                self.start()
+                return f"{self.name} started again (restart {self.restarts})."
+            return None
+        if self.proc.poll() is None:
+            if now - self.started_at > RESET_AFTER:
+                self.backoff = BACKOFF_FIRST
+            age = self.stale()
+            if age is None:
+                return None
+            reason = f"no heartbeat for {age:.0f} s"
+            self.signal(signal.SIGTERM)
+            self.wait(time.time() + 10)
+        else:
+            reason = f"exited ({_exit_text(self.proc.returncode)})"
+            self.signal(signal.SIGKILL)  # whatever of its session is left
+        self.proc = None
+        self.restarts += 1
+        self.restart_at = now + self.backoff
+        message = f"{self.name} {reason}; starting it again in {self.backoff:g} s."
+        self.backoff = min(self.backoff * 2, BACKOFF_MAX)
+        return message
+
+    def signal(self, sig: int) -> None:
+        if self.proc is not None:
+            try:
+                os.killpg(self.proc.pid, sig)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def wait(self, deadline: float) -> None:
+        if self.proc is None:
+            return
+        try:
+            self.proc.wait(timeout=max(0.1, deadline - time.time()))
+        except subprocess.TimeoutExpired:
+            self.signal(signal.SIGKILL)
+            self.proc.wait()
+
+
+def _exit_text(code: int) -> str:
+    if code < 0:
+        try:
+            return f"signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit {code}"
+
+
+class Record:
+    """var/run/supervisor.json: each part's pid, start and restarts, and the last 50 events."""
+
+    def __init__(self, path: Path, parts: dict):
+        self.path, self.parts, self.events, self.saved = path, parts, [], ""
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+    def event(self, name: str, message: str) -> None:
+        self.events = [*self.events, {"at": time.time(), "part": name, "message": message}][-50:]
+
+    def save(self) -> None:
+        data = {"supervisor_pid": os.getpid(), "events": self.events, "parts": {
+            name: {"pid": part.proc.pid if part.proc else None, "running": part.proc is not None,
+                   "started_at": part.started_at, "restarts": part.restarts}
+            for name, part in self.parts.items()}}
+        text = json.dumps(data, indent=1)
+        if text != self.saved:
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(text)
+            tmp.replace(self.path)
+            self.saved = text
+
+
 def serve() -> int:
     install()
     env = {**os.environ, "SITE_URL": os.environ.get("SITE_URL", f"http://{HOST}:{PORT}"),
@@ -72,8 +202,10 @@ def serve() -> int:
     if (ROOT / "platforms" / "simulator" / "__main__.py").exists():
         processes["simulator"] = [PY, "-m", "platforms.simulator", "serve", "--port", SIM_PORT,
                                   "--generate-every", os.environ.get("SIMULATOR_GENERATE_EVERY", "20")]
-    running = {name: subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
-               for name, cmd in processes.items()}
+    var_dir = Path(env.get("VAR_DIR") or ROOT / "var")
+    parts = {name: Part(name, cmd, env, var_dir) for name, cmd in processes.items()}
+    for part in parts.values():
+        part.start()
     url = f"http://{HOST}:{PORT}/"
     say(f"\nCouncil Social is running at {url}  (press Ctrl-C to stop)\n")
     say("Demo sign-ins (demo only):")
@@ -89,26 +221,23 @@ def serve() -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    code = 0
+    record = Record(var_dir / "run" / "supervisor.json", parts)
     while not stopping:
-        for name, proc in running.items():
-            if proc.poll() is not None:
-                say(f"{name} stopped unexpectedly (exit {proc.returncode}); stopping everything.")
-                stopping, code = True, 1
-                break
+        for part in parts.values():
+            event = part.supervise()
+            if event:
+                say(event)
+                record.event(part.name, event)
+        record.save()
         time.sleep(0.5)
     say("\nStopping …")
-    for proc in running.values():
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
+    for part in parts.values():
+        part.signal(signal.SIGTERM)
     deadline = time.time() + 15
-    for proc in running.values():
-        try:
-            proc.wait(timeout=max(0.1, deadline - time.time()))
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+    for part in parts.values():
+        part.wait(deadline)
     say("Stopped.")
-    return code
+    return 0
 
 
 def test(args: list[str]) -> int:

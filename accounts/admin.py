@@ -6,6 +6,7 @@ from .audit import audit_for, audit_record, diff, snapshot
 from .models import (
     AccountRequest,
     AccountRequestDecision,
+    ApiToken,
     AuditEvent,
     BrandingChecklist,
     Channel,
@@ -194,3 +195,54 @@ class HousekeepingFlagAdmin(ReadOnlyAdmin):
     search_fields = ["channel__handle", "channel__display_name", "detail", "resolution"]
     list_select_related = ["channel", "resolved_by"]
     date_hierarchy = "raised_at"
+
+
+# --- API tokens: made here, the key shown once; the list shows its first characters only --------
+
+try:  # DRF's own token admin shows keys in clear; its tokens are no longer accepted (accounts/tokens.py)
+    from rest_framework.authtoken.models import TokenProxy
+
+    admin.site.unregister(TokenProxy)
+except (ImportError, admin.sites.NotRegistered):
+    pass
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["name", "user", "prefix_shown", "scope", "expires_at", "last_used_at", "revoked_at"]
+    list_filter = ["scope"]
+    search_fields = ["name", "user__username", "prefix"]
+    fields = ["user", "name", "scope", "expires_at", "prefix_shown", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["prefix_shown", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+
+    @admin.display(description="Key")
+    def prefix_shown(self, token):
+        return f"{token.prefix}…" if token.prefix else "shown once, when it is made"
+
+    def get_readonly_fields(self, request, obj=None):
+        # A token's owner, scope and expiry are fixed once it is made: make a new one instead.
+        return [*self.readonly_fields, "user", "name", "scope", "expires_at"] if obj else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        from django.contrib import messages
+
+        from .tokens import api_token_create
+
+        token, key = api_token_create(actor=request.user, user=obj.user, name=obj.name, scope=obj.scope,
+                                      expires_at=obj.expires_at)
+        obj.pk = token.pk
+        messages.warning(request, f"The key of {token.name}: {key} — copy it now: it is not stored and will not "
+                                  "be shown again.")
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoke instead, so the trail keeps the token
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        from .tokens import api_token_revoke
+
+        for token in queryset:
+            api_token_revoke(actor=request.user, token=token)

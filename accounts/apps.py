@@ -18,6 +18,9 @@ class AccountsConfig(AppConfig):
     def ready(self):
         # Roles, their permissions and the periodic schedules exist after every migrate.
         post_migrate.connect(_after_migrate, dispatch_uid="accounts.after_migrate")  # after every app: its permissions exist by then
+        from .fields import encrypt_totp_keys
         from .request_views import _register
+
+        encrypt_totp_keys()  # authenticator seeds encrypted at rest
 
         _register()  # account requests and housekeeping: navigation and panels

@@ -36,3 +36,31 @@ class EncryptedTextField(models.TextField):
         if value in (None, ""):
             return value
         return fernet().encrypt(value.encode()).decode()
+
+
+class EncryptedKeyField(models.CharField):
+    """django-otp's TOTP key (`TOTPDevice.key`, hex) encrypted at rest: accounts.apps makes the
+    library's field one of these, and migration 0005 widened the column and encrypted the keys
+    stored before. It deconstructs as the library's CharField, so the library's migrations stay
+    as they are."""
+
+    from_db_value = EncryptedTextField.from_db_value
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        if value in (None, ""):
+            return value
+        return fernet().encrypt(value.encode()).decode()
+
+    def deconstruct(self):
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.CharField", args, kwargs
+
+
+def encrypt_totp_keys() -> None:
+    """Make django-otp's TOTP key field encrypted (called from accounts.apps at start-up)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    field = TOTPDevice._meta.get_field("key")
+    if not isinstance(field, EncryptedKeyField):
+        field.__class__ = EncryptedKeyField

@@ -1,10 +1,13 @@
 from django import forms
 
+from council_social.validators import validate_web_address
+
 from .models import Channel, Service, User
 
 
 class ChannelForm(forms.ModelForm):
-    url = forms.URLField(required=False, max_length=500, assume_scheme="https", label="Web address")
+    url = forms.URLField(required=False, max_length=500, assume_scheme="https", label="Web address",
+                         validators=[validate_web_address])
     managers = forms.ModelMultipleChoiceField(
         queryset=User.objects.none(), required=False, widget=forms.CheckboxSelectMultiple,
         label="Who has access", help_text="Staff who can sign in to the account on the platform.",

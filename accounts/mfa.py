@@ -16,6 +16,7 @@ import qrcode.image.svg
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django_otp import verify_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -152,7 +153,8 @@ def mfa_verify(*, user, code: str) -> Attempt:
     if refused:
         return refused
     # django-otp locks the device row and counts the failure for throttling.
-    if verify_token(user, device.persistent_id, code) is None:
+    token = code if method == APP else backup_code_digest(code)  # backup codes are kept as hashes
+    if verify_token(user, device.persistent_id, token) is None:
         device.refresh_from_db()
         return _failed(device, user=user, method=method)
     if method == APP:
@@ -192,8 +194,20 @@ def _backup_codes_replace(user) -> list[str]:
     StaticDevice.objects.filter(user=user).delete()
     device = StaticDevice.objects.create(user=user, name="Backup codes", confirmed=True)
     codes = [StaticToken.random_token() for _ in range(BACKUP_CODE_COUNT)]
-    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=backup_code_digest(code)) for code in codes])
     return codes
+
+
+BACKUP_CODE_SALT = "accounts.mfa.backup_code"
+
+
+def backup_code_digest(code: str) -> str:
+    """What is stored of a backup code: the first 16 hex digits of an HMAC-SHA256 of it keyed by
+    SECRET_KEY (django-otp's column holds 16 characters, and compares the stored value with what
+    it is given). A code has only 40 random bits: without the key, which is not in the database,
+    a copy of the database does not let anyone try codes against the hashes. Changing SECRET_KEY
+    makes the backup codes unusable: people then make new ones after signing in with their app."""
+    return salted_hmac(BACKUP_CODE_SALT, _normalise(code), algorithm="sha256").hexdigest()[:16]
 
 
 def _normalise(code: str) -> str:

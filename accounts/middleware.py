@@ -4,6 +4,7 @@ accounts.mfa has marked the session verified, someone who must or chose to use M
 only the MFA pages and sign-out. API requests made with the session get 403; token
 authentication carries no session and is not affected.
 """
+import re
 from urllib.parse import urlencode
 
 from django.http import HttpResponse, JsonResponse
@@ -59,3 +60,67 @@ class NullCharacterMiddleware:
                 return JsonResponse({"detail": message}, status=400)
             return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
+
+
+JSON_MAX_DEPTH = 64
+_JSON_SPECIAL = re.compile(rb'[\[\]{}"\\]')
+
+
+def json_depth(body: bytes) -> int:
+    """How deeply a JSON text nests arrays and objects, without parsing it (and so without the
+    recursion a parser would need): brackets inside strings do not count."""
+    depth = deepest = 0
+    in_string = False
+    escaped_at = -1
+    for match in _JSON_SPECIAL.finditer(body):
+        pos, char = match.start(), match.group()
+        if pos == escaped_at:
+            continue
+        if in_string:
+            if char == b"\\":
+                escaped_at = pos + 1
+            elif char == b'"':
+                in_string = False
+        elif char == b'"':
+            in_string = True
+        elif char in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in (b"]", b"}"):
+            depth -= 1
+    return deepest
+
+
+class JSONDepthMiddleware:
+    """A JSON body nested more than JSON_MAX_DEPTH deep is refused with 400 before anything else
+    reads it: 50,000 levels made the parser recurse until Python's limit (a 500 from the CSRF
+    check). No form or API of the product nests more than a few levels."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method in ("POST", "PUT", "PATCH", "DELETE") and "json" in request.content_type:
+            if json_depth(request.body) > JSON_MAX_DEPTH:
+                message = f"The JSON body nests more than {JSON_MAX_DEPTH} levels deep."
+                if request.path_info.startswith("/api/"):
+                    return JsonResponse({"detail": message}, status=400)
+                return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """Every answer to someone signed in (a session or an API token), pages and exports alike,
+    is `Cache-Control: no-store`: no browser, proxy or shared computer keeps a copy of personal
+    data. Public pages (sign-in, residents' alerts, static files) may be cached as before."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            response["Cache-Control"] = "no-store, private"
+            response["Pragma"] = "no-cache"
+        return response

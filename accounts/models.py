@@ -4,6 +4,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 
+from council_social.validators import validate_web_address
+
 from .fields import EncryptedTextField
 from .roles import Role
 
@@ -87,7 +89,7 @@ class Channel(models.Model):
     platform = models.CharField(max_length=20, choices=Platform.choices)
     handle = models.CharField(max_length=120, help_text="The account's name on the platform, e.g. @DemoCouncil.")
     display_name = models.CharField(max_length=200)
-    url = models.URLField(max_length=500, blank=True)
+    url = models.URLField(max_length=500, blank=True, validators=[validate_web_address])
     purpose = models.TextField(blank=True, help_text="What the council uses this account for.")
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="channels")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.SERVICE)
@@ -369,3 +371,30 @@ class HousekeepingFlag(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.channel}"
+
+
+class ApiToken(models.Model):
+    """A key for the API (`Authorization: Token <key>`), with a scope and an expiry. Only a hash
+    of the key is stored, and its first characters to tell keys apart: the key itself is shown
+    once, when it is made (accounts/tokens.py)."""
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read only"
+        READ_WRITE = "read_write", "Read and write"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="What the key is for, e.g. the reporting script.")
+    prefix = models.CharField(max_length=12, editable=False, help_text="The key's first characters.")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.READ)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API token"
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…) of {self.user}"

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from . import requests
@@ -98,6 +99,9 @@ class AccountRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     @extend_schema(request=AccountRequestInputSerializer, responses={201: AccountRequestSerializer})
     def create(self, request):
         """Submit a request for the caller's service; it goes to the service's head first."""
+        blocker = requests.request_blocker(request.user)  # the role first, then the input
+        if blocker:
+            raise PermissionDenied(blocker)
         data = AccountRequestInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
@@ -111,6 +115,11 @@ class AccountRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     def decide(self, request, pk=None):
         """The head of the requesting service (first) or the web team (second) decides."""
         account_request = self.get_object()
+        refusal = requests.decide_refusal(request.user, account_request)  # who may decide, before the input
+        if refusal:
+            if account_request.stage is None:
+                raise serializers.ValidationError({"detail": refusal})
+            raise PermissionDenied(refusal)
         data = DecideInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
@@ -124,6 +133,8 @@ class AccountRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     def resubmit(self, request, pk=None):
         """The requester answers a request for more information."""
         account_request = self.get_object()
+        if account_request.requester_id != request.user.pk:
+            raise PermissionDenied("Only the person who made the request can resubmit it.")
         data = ResubmitInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:

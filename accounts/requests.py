@@ -73,14 +73,23 @@ def decide_refusal(user: User, request: AccountRequest) -> str | None:
         return f"This request is {request.get_state_display().lower()}: there is nothing to decide."
     if stage == Stage.HEAD_OF_SERVICE:
         head = request.service.head
+        if head is not None and head.pk == request.requester_id:
+            # The head of service asked: nobody in the service is above them, so the web team decides both stages.
+            if user.has_role(Role.WEB_TEAM):
+                return None
+            if user.pk == head.pk:
+                return "You made this request, so someone else decides it: the web team."
+            return f"{head}, head of {request.service}, made this request, so the web team decides it."
         if head is None:
             return (f"{request.service} has no head of service recorded, so nobody can decide this request yet. "
                     "Ask an administrator to record one.")
         if head.pk != user.pk:
             return f"Only {head}, head of {request.service}, can decide this request at this stage."
-        return None
-    if not user.has_role(Role.WEB_TEAM):
+    elif not user.has_role(Role.WEB_TEAM):
         return "Only the web team can decide this request at this stage."
+    if request.requester_id == user.pk:  # nobody decides their own request
+        return ("You made this request, so someone else decides it: "
+                + ("the web team." if stage == Stage.HEAD_OF_SERVICE else "another member of the web team."))
     return None
 
 
@@ -179,6 +188,13 @@ def account_request_submit(*, actor: User, monitors=(), **answers) -> AccountReq
                  changes={**diff({}, snapshot(request)),
                           "monitors": [None, sorted(m.username for m in clean["monitors"])]},
                  service=request.service)
+    if request.service.head_id == actor.pk:  # a head of service does not decide their own request
+        _tell(staff_with_role(Role.WEB_TEAM), actor, f"Decide a request for a new {request.get_platform_display()} "
+              "account", f"{actor}, head of {request.service}, asks for {request.proposed_handle}. The web team "
+              "decides it.", request)
+        _tell([actor], None, f"Your request for {request.proposed_handle} was sent", "The web team decides it.",
+              request)
+        return request
     _tell([request.service.head], actor, f"Decide a request for a new {request.get_platform_display()} account",
           f"{actor} of {request.service} asks for {request.proposed_handle}. You decide it first; then the web "
           "team.", request)

@@ -33,7 +33,9 @@ def user_set_roles(*, actor, user: User, roles: list[str]) -> None:
     unknown = set(roles) - set(Role.values)
     if unknown:
         raise ValueError(f"Unknown roles: {', '.join(sorted(unknown))}")
-    before = sorted(user.roles - {Role.ADMINISTRATOR} if user.is_superuser else user.roles)
+    # The roles the user's groups give (a superuser's implied administrator role is not a group:
+    # counting it, or leaving out the group, wrote "[] → [administrator]" at every demo start).
+    before = sorted({g.name for g in user.groups.all()} & set(Role.values))
     user.groups.set(Group.objects.filter(name__in=roles))
     user.is_staff = Role.ADMINISTRATOR in roles or user.is_superuser
     user.save(update_fields=["is_staff"])

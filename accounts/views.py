@@ -1,4 +1,4 @@
-import csv
+from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -6,7 +6,10 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
+
+from council_social import csv_export
 
 from . import selectors, services
 from .audit import audit_for
@@ -103,11 +106,6 @@ def _audit_queryset(request):
     return qs
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @login_required
 def audit_list(request):
     if not request.user.has_role(Role.WEB_TEAM, Role.ADMINISTRATOR):
@@ -115,11 +113,10 @@ def audit_list(request):
     try:
         qs = _audit_queryset(request)
         if request.GET.get("format") == "csv":
-            writer = csv.writer(_Echo())
             rows = ([e.at.isoformat(), e.actor_name, e.action, e.object_type, e.object_id, e.object_repr,
                      e.service.name if e.service else "", e.changes, e.note] for e in qs.iterator(chunk_size=2000))
             header = [["at", "actor", "action", "object_type", "object_id", "object", "service", "changes", "note"]]
-            response = StreamingHttpResponse((writer.writerow(r) for r in [*header, *rows]), content_type="text/csv")
+            response = StreamingHttpResponse(csv_export.stream([*header, *rows]), content_type="text/csv")
             response["Content-Disposition"] = 'attachment; filename="audit.csv"'
             return response
         page = Paginator(qs, 100).get_page(request.GET.get("page"))
@@ -139,7 +136,16 @@ def audit_list(request):
 def system_status(request):
     if not request.user.has_role(Role.WEB_TEAM, Role.ADMINISTRATOR):
         raise PermissionDenied
-    return render(request, "accounts/system_status.html", {"heartbeats": Heartbeat.objects.order_by("component")})
+    from council_social import liveness
+
+    late = timezone.now() - timedelta(minutes=5)
+    # Beat records its heartbeat every minute and has the worker record one every 15 s.
+    heartbeats = [(beat, beat.component in ("beat", "worker") and beat.seen_at < late)
+                  for beat in Heartbeat.objects.order_by("component")]
+    return render(request, "accounts/system_status.html", {
+        "heartbeats": heartbeats, "late": [beat.component for beat, is_late in heartbeats if is_late],
+        "supervisor": liveness.supervisor_report(),
+    })
 
 
 @login_required

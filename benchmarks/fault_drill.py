@@ -13,8 +13,10 @@ What runs, as real processes under council_social.settings_production:
     quota is not a fault and the client rightly waits for midnight Pacific time;
   - gunicorn, a Celery worker and Celery beat, polling the demo council's channels every 5 s.
 
-While the mentions are ingested the drill kills the worker with SIGKILL several times (the whole
-worker, or only its pool processes) and starts it again, as systemd or Docker would; kills Redis
+While the mentions are ingested the drill kills the worker with SIGKILL several times (first one
+of its pool processes, then the whole worker, in turn) and starts it again, as run.py, systemd or
+Docker would; with --broker filesystem (the embedded default's kombu filesystem transport, whose
+worker runs a threads pool with no child process to kill) a pool kill takes the whole worker. It kills Redis
 (no persistence, so every queued task is lost) and starts it again; and crashes PostgreSQL
 (immediate stop, so recovery replays the log) and starts it again. Beat and gunicorn are never
 restarted: they must get over the outages by themselves.
@@ -215,6 +217,7 @@ class Process:
         self.name, self.cmd, self.env, self.logs = name, [str(c) for c in cmd], env, logs
         self.proc: subprocess.Popen | None = None
         self.starts = 0
+        self.started_at = 0.0
         self.unexpected_exits: list[str] = []
 
     def start(self) -> None:
@@ -224,6 +227,7 @@ class Process:
         self.proc = subprocess.Popen(self.cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         self.starts += 1
+        self.started_at = time.time()
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -301,6 +305,7 @@ class Drill:
         self.pg: Postgres | None = None
         self.redis: Redis | None = None
         self.sim: Process | None = None
+        self.wedges: list[float] = []  # when the supervisor found the worker wedged
 
     # -- set-up ------------------------------------------------------------------------------------
 
@@ -315,7 +320,8 @@ class Drill:
             **keep,
             "DJANGO_SETTINGS_MODULE": "council_social.settings_production",
             "DATABASE_URL": f"postgres://postgres@127.0.0.1:{ports['pg']}/{DATABASE}",
-            "CELERY_BROKER_URL": f"redis://127.0.0.1:{ports['redis']}/0",
+            "CELERY_BROKER_URL": (f"redis://127.0.0.1:{ports['redis']}/0" if self.args.broker == "redis"
+                                  else "filesystem://"),
             "SECRET_KEY": secrets.token_urlsafe(50),
             "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -339,9 +345,12 @@ class Drill:
         self.pg.start()
         self.pg.create_database(DATABASE)
         say(f"PostgreSQL {self.pg.bin.parent.name} on port {self.pg.port}")
-        self.redis = Redis(self.base, self.ports["redis"])
-        self.redis.start()
-        say(f"Redis on port {self.redis.port}")
+        if self.args.broker == "redis":
+            self.redis = Redis(self.base, self.ports["redis"])
+            self.redis.start()
+            say(f"Redis on port {self.redis.port}")
+        else:
+            say(f"Broker: kombu's filesystem transport under {self.base / 'var' / 'broker'}")
         self.env = self.environment()
         os.environ.update(self.env)
         self.sim = Process("simulator", [sys.executable, "-m", "platforms.simulator", "serve", "--port",
@@ -380,7 +389,6 @@ class Drill:
     def configure(self) -> None:
         """An operator with an API token; beat's heartbeat every 2 s (so the drill sees beat working)."""
         from django_celery_beat.models import IntervalSchedule, PeriodicTask
-        from rest_framework.authtoken.models import Token
 
         from accounts.models import User
         from accounts.services import user_set_roles
@@ -389,7 +397,9 @@ class Drill:
 
         user, _ = User.objects.get_or_create(username="drill-ops")
         user_set_roles(actor=None, user=user, roles=["web_team"])
-        self.token = Token.objects.get_or_create(user=user)[0].key
+        from accounts.tokens import api_token_create
+
+        self.token = api_token_create(actor=None, user=user, name="fault drill", scope="read_write")[1]
         every, _ = IntervalSchedule.objects.get_or_create(every=2, period=IntervalSchedule.SECONDS)
         PeriodicTask.objects.filter(name="Scheduler heartbeat").update(interval=every)
         # A YouTube search costs 100 quota units: every 5 s would spend even an extended day's quota
@@ -456,7 +466,13 @@ class Drill:
         return self.db(lambda: Mention.objects.count())
 
     def supervise(self) -> None:
-        """Restart the worker if it has gone (the supervisor's job). Beat and web exiting is a failure."""
+        """Restart the worker if it has gone or is wedged (the supervisor's job). Beat and web exiting
+        is a failure."""
+        if self.wedged():
+            say(f"!! the worker's heartbeat is older than {self.args.stale:g} s: wedged; restarting it")
+            self.wedges.append(time.time())
+            self.processes["worker"].kill_all()
+            self.processes["worker"].start()
         for name, proc in self.processes.items():
             if not proc.check():
                 say(f"!! {name} exited by itself: {proc.unexpected_exits[-1]}")
@@ -469,24 +485,36 @@ class Drill:
     # -- disruptions -----------------------------------------------------------------------------
 
     def kill_worker(self, n: int) -> None:
+        """Kill n: even kills SIGKILL one pool process (the worker must replace it and carry on, or,
+        wedged, is restarted by the supervisor when its heartbeat goes stale); odd kills SIGKILL the
+        whole worker, which the supervisor starts again."""
         worker = self.processes["worker"]
         at = time.time()
-        if n % 2 == 0:
-            worker.kill_all()
-            say(f"SIGKILL the whole worker (kill {n + 1}); starting it again in {self.args.restart_delay:g} s")
-            time.sleep(self.args.restart_delay)
-            worker.start()
-            what = "worker killed (main process and pool)"
-        else:
-            children = worker.children()
-            for pid in children:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            say(f"SIGKILL the worker's {len(children)} pool processes (kill {n + 1}); the worker replaces them")
-            what = f"worker's {len(children)} pool processes killed"
-        self.events.append({"at": at, "kind": "kill", "what": what})
+        children = worker.children() if n % 2 == 0 else []
+        if children:
+            os.kill(children[0], signal.SIGKILL)
+            say(f"SIGKILL one of the worker's {len(children)} pool processes (kill {n + 1}); the worker replaces it")
+            self.events.append({"at": at, "kind": "kill", "what": f"one of the worker's {len(children)} pool "
+                                                                  "processes killed"})
+            return
+        worker.kill_all()
+        pool = " (its pool has no child process)" if n % 2 == 0 else ""
+        say(f"SIGKILL the whole worker{pool} (kill {n + 1}); starting it again in {self.args.restart_delay:g} s")
+        time.sleep(self.args.restart_delay)
+        worker.start()
+        self.events.append({"at": at, "kind": "kill", "what": f"worker killed (main process and pool){pool}"})
+
+    def wedged(self) -> bool:
+        """The supervisor's heartbeat check (run.py, the containers' health checks): the worker's
+        heartbeat file is older than --stale seconds although beat is ticking."""
+        from council_social import liveness
+
+        worker = self.processes.get("worker")
+        if worker is None or not worker.alive() or time.time() - worker.started_at < self.args.stale:
+            return False
+        var = self.base / "var"
+        beat_age, worker_age = liveness.age("beat", var), liveness.age("worker", var)
+        return beat_age is not None and beat_age < 30 and (worker_age is None or worker_age > self.args.stale)
 
     def restart_redis(self) -> None:
         say(f"Killing Redis; starting it again in {self.args.down:g} s (every queued task is lost)")
@@ -504,7 +532,8 @@ class Drill:
         PostgreSQL at two thirds."""
         kills = self.args.kills
         plan = [((i + 1) / (kills + 1) * 0.9, f"kill:{i}") for i in range(kills)]
-        plan += [(0.33, "redis"), (0.62, "postgres")]
+        plan += [(0.33, "redis")] if self.args.broker == "redis" else []
+        plan += [(0.62, "postgres")]
         return sorted(plan)
 
     # -- the run -------------------------------------------------------------------------------------
@@ -557,7 +586,7 @@ class Drill:
             self.supervise()
             stored = self.stored_count()
             now = time.time()
-            queued.append(self.redis.queued("polling") or 0)
+            queued.append((self.redis.queued("polling") if self.redis else None) or 0)
             if stored is not None:
                 progress.append((now, stored))
             if stored is not None and now - last_report >= 15:
@@ -597,6 +626,8 @@ class Drill:
                 "at_seconds": round(e["at"] - started, 1),
                 **({"down_seconds": round(e["until"] - e["at"], 1)} if "until" in e else {})} for e in self.events],
             "worker_starts": self.processes["worker"].starts,
+            "broker": self.args.broker,
+            "worker_wedged_and_restarted": len(self.wedges),
             "polls_queued_at_most": max(queued, default=0),
             "recovery_seconds": self.recoveries(progress),
             "seconds_to_store": {f"{share:.0%}": next((round(t - started, 1) for t, n in progress if n >= share * total),
@@ -943,6 +974,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--restart-delay", type=float, default=2.0,
                         help="seconds before the killed worker is started again (the supervisor's delay)")
     parser.add_argument("--concurrency", type=int, default=2, help="the worker's pool processes")
+    parser.add_argument("--broker", choices=("redis", "filesystem"), default="redis",
+                        help="Redis (production) or kombu's filesystem transport (the embedded default)")
+    parser.add_argument("--stale", type=float, default=90.0,
+                        help="seconds without a worker heartbeat before the supervisor restarts it (run.py's)")
     parser.add_argument("--scale", type=float, default=20.0, help="the simulator's rate-limit windows divided by this")
     parser.add_argument("--backlog-share", type=float, default=0.5,
                         help="share of the mentions already posted when polling starts; the rest arrive during the run")

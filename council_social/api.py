@@ -30,7 +30,17 @@ MAX_OFFSET = 10**12
 def exception_handler(exc, context):
     """DRF's, and a value the database refuses (a null character in a name it looks up, a
     number out of range) is the client's bad input: 400 with a message, not a server error."""
-    if isinstance(exc, DataError):
+    if isinstance(exc, (DataError, OverflowError)):  # OverflowError: SQLite's answer to a huge integer
         exc = ValidationError({"detail": "A value in the request cannot be stored or looked up: it holds a null "
                                          "character, or a number or date out of range."})
     return drf_exception_handler(exc, context)
+
+
+def not_found(request, exception):
+    """An address under /api/ that matches no route answers JSON, as the API's other errors do."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return page_not_found(request, exception)

@@ -14,6 +14,12 @@ class DatabaseScheduler(_DatabaseScheduler):
     that reload outside its own error handling, and beat stopped when PostgreSQL restarted at that
     moment (benchmarks/fault_drill.py)."""
 
+    def tick(self, *args, **kwargs):
+        from council_social import liveness
+
+        liveness.touch("beat")  # beat's heartbeat file: run.py and the health checks watch it
+        return super().tick(*args, **kwargs)
+
     def all_as_schedule(self):
         try:
             return super().all_as_schedule()

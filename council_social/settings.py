@@ -7,6 +7,7 @@ Production uses council_social.settings_production, which requires the secrets.
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from cryptography.fernet import Fernet
@@ -15,7 +16,20 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def _private(path: Path, mode: int) -> None:
+    """VAR_DIR holds the database, keys, the broker's messages and uploads: only its owner may
+    read it (0700; the SQLite file 0600), whatever the umask, also for a directory made before."""
+    try:
+        if path.exists() and path.stat().st_uid == os.getuid() and path.stat().st_mode & 0o777 != mode:
+            path.chmod(mode)
+    except OSError:
+        pass
+
+
+_private(VAR_DIR, 0o700)
 
 
 def _local_secret(name: str, make) -> str:
@@ -72,10 +86,12 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "accounts.middleware.NullCharacterMiddleware",
+    "accounts.middleware.JSONDepthMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -110,6 +126,11 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    _sqlite = Path(DATABASES["default"]["NAME"])
+    if DATABASES["default"]["NAME"] not in ("", ":memory:") and _sqlite.parent.exists():
+        # Created private before SQLite creates it; its -wal and -shm files take the same mode.
+        os.close(os.open(_sqlite, os.O_CREAT | os.O_WRONLY, 0o600))
+        _private(_sqlite, 0o600)
     # Web, worker and beat share the file: wait on locks, write-ahead log, take the
     # write lock at the start of a transaction so concurrent writers queue cleanly.
     DATABASES["default"]["OPTIONS"] = {
@@ -224,6 +245,13 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # every few seconds need. A message a worker holds is lost if it dies there (no redelivery
 # without a broker server); the periodic polls and the sweeps send the work again.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 8 if CELERY_BROKER_URL.startswith("filesystem://") else 1
+# The worker's pool. On the filesystem transport Celery cannot use its asynchronous prefork pool,
+# and its plain prefork pool shares one queue lock among the pool processes: a pool process
+# SIGKILLed while holding it leaves every other one, and the worker, waiting for good
+# (benchmarks/pool_kill.py). Threads have no process to lose; a killed worker is restarted whole
+# by run.py. On Redis, prefork replaces a killed pool process and carries on.
+CELERY_WORKER_POOL = env.str("CELERY_WORKER_POOL",
+                             default="threads" if CELERY_BROKER_URL.startswith("filesystem://") else "prefork")
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TIMEZONE = TIME_ZONE
@@ -235,10 +263,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.tokens.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "council_social.schema.CouncilAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "council_social.api.Pagination",
     "EXCEPTION_HANDLER": "council_social.api.exception_handler",
     "PAGE_SIZE": 50,
@@ -284,6 +312,20 @@ PLATFORM_APPS = env.json("PLATFORM_APPS", default={})  # slug → {"client_id", 
 # Caps on what an app may read per month or day, beyond rate limits (monitoring/budget.py):
 # {"x": 10000} for X's Basic tier (posts read a month), {"youtube": 10000} (quota units a day).
 API_CAPS = env.json("API_CAPS", default={})
+
+
+def _host_and_port(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}" if parts.hostname else ""
+
+
+# Hosts the guarded fetcher (platforms/fetch.py) may reach whatever their address: an
+# administrator names a lab server here ("host" for any port, or "host:port"). The site itself
+# (its uploaded images) and, when used, the platform simulator are allowed on their own port only.
+FETCH_ALLOWED_HOSTS = frozenset(
+    [h.lower() for h in env.list("FETCH_ALLOWED_HOSTS", default=[])]
+    + [_host_and_port(SITE_URL)] + ([_host_and_port(SIMULATOR_URL)] if USE_SIMULATOR else [])
+) - {""}
 if USE_SIMULATOR and SIMULATOR_URL.startswith("http://"):
     # The simulator speaks plain HTTP on this machine; oauthlib refuses that unless told.
     os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")

@@ -45,3 +45,5 @@ urlpatterns = [
     path("", include("publishing.urls")),
     path("", include("reporting.urls")),
 ]
+
+handler404 = "council_social.api.not_found"

@@ -73,6 +73,9 @@ FILTERS = [
 ]
 
 
+MAX_ID = 2**63 - 1  # the largest id the database holds; a larger number was a 500 on SQLite
+
+
 @extend_schema_view(list=extend_schema(parameters=FILTERS))
 class MentionViewSet(viewsets.ReadOnlyModelViewSet):
     """Everything heard, limited to the channels the user may see."""
@@ -85,7 +88,7 @@ class MentionViewSet(viewsets.ReadOnlyModelViewSet):
         p = self.request.query_params
         filters = {k: p.get(k) for k in ("platform", "service", "route", "kind", "q") if p.get(k)}
         if p.get("channel"):
-            if not p["channel"].isdigit():
+            if not p["channel"].isdigit() or int(p["channel"]) > MAX_ID:
                 raise ValidationError({"channel": "Give a channel id."})
             filters["channel"] = int(p["channel"])
         for name in ("since", "until"):

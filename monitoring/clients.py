@@ -39,6 +39,7 @@ def credentials_for(connection: ChannelConnection | None) -> Credentials:
 def client_for(channel: Channel, *, connection: ChannelConnection | None = None, **kwargs) -> PlatformClient:
     if connection is None:
         connection = ChannelConnection.objects.filter(channel=channel).first()
+    kwargs.setdefault("allow_hosts", settings.FETCH_ALLOWED_HOSTS)
     return client_class(channel.platform)(
         **urls_for(channel.platform), credentials=credentials_for(connection), app=app_for(channel.platform),
         **kwargs,

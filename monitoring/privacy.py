@@ -1,5 +1,4 @@
 """Data protection: retention, subject-access export and erasure of one author."""
-import csv
 import hashlib
 import io
 from datetime import timedelta
@@ -10,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.audit import audit_record, audit_system
+from council_social import csv_export
 
 from .models import Author, Erasure, Mention, RawPayload
 
@@ -72,7 +72,7 @@ def subject_access(author: Author) -> dict:
 def subject_access_csv(data: dict) -> str:
     """The export as CSV: one row per item, with its section."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_export.writer(out)
     writer.writerow(["section", "field", "value"])
     for field, value in data["author"].items():
         writer.writerow(["author", field, value])

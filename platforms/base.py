@@ -276,6 +276,7 @@ class PlatformClient(abc.ABC):
         app: AppConfig | None = None,
         session: requests.Session | None = None,
         timeout: float = 15.0,
+        allow_hosts: Iterable[str] = (),
     ):
         self.base_url = (base_url or self.default_base_url).rstrip("/")
         self.authorize_url = authorize_url or self.default_authorize_url
@@ -284,6 +285,9 @@ class PlatformClient(abc.ABC):
         self.app = app or AppConfig()
         self.session = session or requests.Session()
         self.timeout = timeout
+        # Hosts an administrator allowed the guarded fetcher to reach whatever their address
+        # (platforms/fetch.py), e.g. the platform simulator or the site's own uploads.
+        self.allow_hosts = frozenset(allow_hosts)
 
     # reading
     @abc.abstractmethod

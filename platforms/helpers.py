@@ -26,6 +26,7 @@ from platforms.base import (
     RateLimited,
     TransientError,
 )
+from platforms.fetch import FetchError, FetchRefused, guarded_get
 
 # --- time ---------------------------------------------------------------------
 
@@ -303,13 +304,19 @@ def credentials_from_token(token: dict, previous: Credentials) -> Credentials:
 
 # --- media -----------------------------------------------------------------------
 
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+
 
 def download(client: PlatformClient, url: str) -> tuple[bytes, str, str]:
-    """Fetch an image to upload: (bytes, content type, file name)."""
+    """Fetch an image to upload: (bytes, content type, file name), through the guarded fetcher
+    (the URL comes from a post); the hosts an administrator allowed are the client's."""
     try:
-        response = client.session.get(url, timeout=client.timeout)
-    except (requests.Timeout, requests.ConnectionError) as exc:
-        raise TransientError(f"{client.platform}: fetching {url}: {type(exc).__name__}") from None
+        response = guarded_get(url, allow_hosts=client.allow_hosts, timeout=client.timeout,
+                               max_bytes=MAX_IMAGE_BYTES)
+    except FetchRefused as exc:
+        raise InvalidRequest(f"{client.platform}: image {url} not fetched: {exc}") from None
+    except FetchError as exc:
+        raise TransientError(f"{client.platform}: {exc}") from None
     if response.status_code >= 500:
         raise TransientError(f"{client.platform}: fetching {url}: HTTP {response.status_code}")
     if response.status_code >= 400:

@@ -128,9 +128,8 @@ def subscribers_export(*, actor: User) -> list[list[str]]:
         raise AlertRefused("Only the web team can export subscribers.")
     rows = []
     for subscriber in selectors.subscriber_list():
-        # A leading =, +, - or @ would be read as a formula by a spreadsheet.
-        email = "'" + subscriber.email if subscriber.email[:1] in "=+-@" else subscriber.email
-        rows.append([email, "; ".join(t.slug for t in subscriber.topics.all()), subscriber.confirmed_at.isoformat()])
+        # The CSV writer neutralises cells a spreadsheet would read as formulas (council_social/csv_export.py).
+        rows.append([subscriber.email, "; ".join(t.slug for t in subscriber.topics.all()), subscriber.confirmed_at.isoformat()])
     audit_record(actor=actor, action="alerts.export", obj=actor, note=f"{len(rows)} subscribers exported")
     return rows
 

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from accounts import selectors as account_selectors
 from accounts.models import Channel, Service
+from council_social.validators import validate_web_address
 
 from . import selectors, services
 from .models import Campaign, Post, PostTarget, Topic
@@ -73,14 +74,14 @@ def this_century(value):
 
 
 class ImageInput(serializers.Serializer):
-    url = serializers.URLField(max_length=500)
+    url = serializers.URLField(max_length=500, validators=[validate_web_address])
     alt_text = serializers.CharField(allow_blank=True)
 
 
 class PostInput(serializers.Serializer):
     text = serializers.CharField(max_length=63206, allow_blank=True)
     variants = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
-    link = serializers.URLField(max_length=500, required=False, allow_blank=True)
+    link = serializers.URLField(max_length=500, required=False, allow_blank=True, validators=[validate_web_address])
     channels = serializers.PrimaryKeyRelatedField(queryset=Channel.objects.all(), many=True)
     service = serializers.SlugRelatedField(slug_field="slug", queryset=Service.objects.all(), required=False)
     campaign = serializers.PrimaryKeyRelatedField(queryset=Campaign.objects.all(), required=False, allow_null=True)
@@ -215,6 +216,10 @@ class CampaignViewSet(PublishingRoles, mixins.ListModelMixin, mixins.RetrieveMod
             "service": self.request.query_params.get("service")})
 
     def create(self, request):
+        try:
+            services.campaign_role_check(request.user)  # before the input is read
+        except services.PostRefused as exc:
+            return refusal(exc)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:

@@ -6,6 +6,7 @@ from django.core.validators import FileExtensionValidator
 from django.utils import timezone
 
 from accounts.models import Channel, Service
+from council_social.validators import validate_web_address
 
 from .checks import counting_rules
 from .models import Campaign, Topic
@@ -29,6 +30,7 @@ class PostForm(forms.Form):
     channels = ChannelChoiceField(queryset=Channel.objects.none(), widget=forms.CheckboxSelectMultiple,
                                   error_messages={"required": "Choose at least one channel."})
     link = forms.URLField(required=False, max_length=500, assume_scheme="https", label="Link",
+                          validators=[validate_web_address],
                           help_text="A web page to link to, for example on the council website.")
     service = forms.ModelChoiceField(queryset=Service.objects.none(), required=False,
                                      help_text="The service the post is for. It decides who can see it.")
@@ -61,6 +63,7 @@ class PostForm(forms.Form):
                 validators=[FileExtensionValidator(IMAGE_EXTENSIONS)],
                 help_text="JPEG, PNG, GIF or WebP, up to 5 MB.")
             self.fields[f"image_{n}_url"] = forms.URLField(required=False, assume_scheme="https", max_length=500,
+                                                           validators=[validate_web_address],
                                                            label=f"Image {n}: or its web address")
             self.fields[f"image_{n}_alt"] = forms.CharField(
                 required=False, widget=forms.Textarea(attrs={"rows": 2}), label=f"Image {n}: alt text",
@@ -158,6 +161,7 @@ class CancelForm(forms.Form):
 
 class MarkPublishedForm(forms.Form):
     url = forms.URLField(max_length=1000, assume_scheme="https", label="Web address of the post on the channel",
+                         validators=[validate_web_address],
                          error_messages={"required": "Give the web address of the post on the channel."})
 
 

@@ -8,6 +8,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 
 from accounts.models import Channel, Service
+from council_social.validators import validate_web_address
 
 
 class Campaign(models.Model):
@@ -66,7 +67,7 @@ class Post(models.Model):
 
     text = models.TextField(help_text="The text of the post. Each platform uses it unless it has its own version.")
     variants = models.JSONField(default=dict, blank=True, help_text="Platform slug → that platform's own text.")
-    link = models.URLField(max_length=500, blank=True)
+    link = models.URLField(max_length=500, blank=True, validators=[validate_web_address])
     campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="posts")
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="posts")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="posts")
@@ -117,7 +118,7 @@ class PostImage(models.Model):
 
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="images")
     file = models.FileField(upload_to="posts/%Y/%m/", blank=True)
-    url = models.URLField(max_length=500, blank=True)
+    url = models.URLField(max_length=500, blank=True, validators=[validate_web_address])
     alt_text = models.TextField(help_text="What the image shows, for people who cannot see it.")
     order = models.PositiveSmallIntegerField(default=0)
 

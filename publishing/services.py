@@ -253,6 +253,9 @@ def post_approve(*, actor: User, post: Post, comment: str = "") -> Post:
 @transaction.atomic
 def post_request_changes(*, actor: User, post: Post, comment: str) -> Post:
     _lock(post)
+    allowed, why = selectors.can_approve(actor, post)  # who may, before what they wrote
+    if not allowed:
+        raise PostRefused(why, code="not_allowed")
     if not (comment or "").strip():
         raise PostRefused("Say what needs to change.", code="comment_required")
     _require_state(post, Post.State.SUBMITTED, action="send back")
@@ -368,10 +371,15 @@ def post_cancel(*, actor: User, post: Post, reason: str = "") -> Post:
 CAMPAIGN_FIELDS = ("name", "description", "service", "owner", "start_date", "end_date")
 
 
-def _campaign_check(actor: User, fields: dict) -> None:
-    if not actor.has_role(*selectors.CAMPAIGN_ROLES):
+def campaign_role_check(user: User) -> None:
+    """The role first (views call it before reading the input)."""
+    if not user.has_role(*selectors.CAMPAIGN_ROLES):
         raise PostRefused("Only communications officers, the web team and heads of service plan campaigns.",
                           code="not_allowed")
+
+
+def _campaign_check(actor: User, fields: dict) -> None:
+    campaign_role_check(actor)
     service = fields.get("service")
     if service is not None and not can_see_all_channels(actor) and service.pk != actor.service_id:
         raise PostRefused("You can only plan campaigns for your own service.", code="service_not_allowed")

@@ -1,4 +1,3 @@
-import csv
 import dataclasses
 from datetime import date, timedelta
 
@@ -19,6 +18,7 @@ from accounts.audit import audit_for
 from accounts.models import Service
 from accounts.roles import Role
 from accounts.selectors import can_see_all_channels
+from council_social import csv_export
 
 from . import alerts, planner, publisher, selectors, services
 from .forms import (
@@ -342,18 +342,42 @@ def _calendar_filters(request):
     return form, filters
 
 
+# The calendars show these years: a date near the ends of Python's range (year 1 or 9999) made
+# the grid's arithmetic overflow (a 500); an address beyond them gets 400.
+CALENDAR_YEARS = range(1900, 3000)
+
+
+class _OutOfRange(Exception):
+    pass
+
+
+def _in_range(day: date) -> date:
+    if day.year not in CALENDAR_YEARS:
+        raise _OutOfRange
+    return day
+
+
+def _out_of_range() -> HttpResponse:
+    return HttpResponse(f"The calendar shows the years {CALENDAR_YEARS.start} to {CALENDAR_YEARS.stop - 1}.",
+                        status=400, content_type="text/plain; charset=utf-8")
+
+
 def _month(request) -> date:
     today = timezone.localdate()
     try:
-        return date(int(request.GET.get("year", today.year)), int(request.GET.get("month", today.month)), 1)
-    except ValueError:
+        first = date(int(request.GET.get("year", today.year)), int(request.GET.get("month", today.month)), 1)
+    except (ValueError, OverflowError):
         return today.replace(day=1)
+    return _in_range(first)
 
 
 @login_required
 def calendar_month(request):
     form, filters = _calendar_filters(request)
-    first = _month(request)
+    try:
+        first = _month(request)
+    except _OutOfRange:
+        return _out_of_range()
     start, end = planner.month_bounds(first.year, first.month)
     weeks = planner.month_grid(first.year, first.month, selectors.plan_entries(
         user=request.user, start=start - timedelta(days=7), end=end + timedelta(days=7), filters=filters))
@@ -372,7 +396,10 @@ def calendar_fortnight(request):
         day = date.fromisoformat(request.GET.get("start", ""))
     except ValueError:
         day = timezone.localdate()
-    start = planner.fortnight_start(day)
+    try:
+        start = _in_range(planner.fortnight_start(day))
+    except _OutOfRange:
+        return _out_of_range()
     entries = selectors.plan_entries(user=request.user, start=start, end=start + timedelta(days=14), filters=filters)
     return render(request, "publishing/calendar_fortnight.html", {
         "filter_form": form, "grid": planner.fortnight_grid(start, entries), "start": start,
@@ -491,7 +518,7 @@ def alerts_export(request):
     _require_alerts(request.user)
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="alert-subscribers.csv"'
-    writer = csv.writer(response)
+    writer = csv_export.writer(response)
     writer.writerow(["email", "topics", "confirmed_at"])
     writer.writerows(alerts.subscribers_export(actor=request.user))
     return response

@@ -1,29 +1,25 @@
 """The figures of a report as CSV: one line for each cell of each table, so the CSV holds
-exactly what the PDF and the pages show, as numbers a spreadsheet can use."""
-import csv
+exactly what the PDF and the pages show, as numbers a spreadsheet can use. Cells a spreadsheet
+would read as formulas are written as text by the one CSV writer (council_social/csv_export.py)."""
 import io
+
+from council_social import csv_export
 
 from .sections import Report
 
 HEADER = ["section", "table", "row", "column", "value", "as shown"]
-# A cell a spreadsheet would read as a formula is written as text.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe(text: str) -> str:
-    return f"'{text}" if text.startswith(FORMULA_START) else text
 
 
 def figures_csv(report: Report) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_export.writer(out)
     q = report.query
     writer.writerow(HEADER)
     writer.writerow(["report", "", "period", "", f"{q.period.start:%Y-%m-%d} to {q.period.end:%Y-%m-%d}",
-                     _safe(q.period.label)])
+                     q.period.label])
     writer.writerow(["report", "", "compared with", "", f"{q.comparison.start:%Y-%m-%d} to {q.comparison.end:%Y-%m-%d}",
-                     _safe(q.comparison.label)])
-    writer.writerow(["report", "", "service", "", q.service.slug if q.service else "", _safe(q.service_label)])
+                     q.comparison.label])
+    writer.writerow(["report", "", "service", "", q.service.slug if q.service else "", q.service_label])
     for section in report.sections:
         for fig in section.figures:
             for row in fig.table.rows:
@@ -32,5 +28,5 @@ def figures_csv(report: Report) -> str:
                     value = cell.value if cell.numeric else ""
                     if isinstance(value, float):
                         value = round(value, 4)
-                    writer.writerow([section.title, fig.title, _safe(label), column, value, _safe(cell.text)])
+                    writer.writerow([section.title, fig.title, label, column, value, cell.text])
     return out.getvalue()

@@ -150,6 +150,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     change; 404 for a case outside your scope; 409 when the version given is stale."""
 
     serializer_class = CaseSerializer
+    schema_conflict_methods = ("POST",)  # a stale version: 409 (council_social/schema.py)
     # The selectors take the id as it comes: only digits reach them (else "abc" was a 500, not a 404).
     lookup_value_regex = r"[0-9]+"
 

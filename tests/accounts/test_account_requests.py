@@ -430,3 +430,53 @@ def test_api_is_scoped(editor, head, web, staff, client_for, make_user, services
     from rest_framework.test import APIClient
 
     assert APIClient().get("/api/account-requests/").status_code in (401, 403)
+
+
+# Rules first, then input; nobody decides their own request ------------------------------------
+
+
+def test_a_councillor_posting_an_empty_request_gets_403_not_400(staff, client_for):
+    client = api(client_for, staff[Role.COUNCILLOR])
+    for body in ({}, {"platform": "myspace"}, {**ANSWERS, "monitors": []}):
+        response = client.post("/api/account-requests/", body, format="json")
+        assert response.status_code == 403, response.content
+        assert "Councillors cannot request council accounts" in response.json()["detail"]
+    assert not AccountRequest.objects.exists()
+
+
+def test_someone_who_may_not_decide_gets_403_whatever_the_body(client_for, editor, head, web):
+    request = submit(editor)
+    for user in (web, editor):  # the web team decides second; the requester never
+        response = api(client_for, user).post(f"/api/account-requests/{request.pk}/decide/", {}, format="json")
+        assert response.status_code == 403, response.content
+    response = api(client_for, head).post(f"/api/account-requests/{request.pk}/resubmit/", {"platform": "x"},
+                                          format="json")
+    assert response.status_code == 403
+    assert api(client_for, head).post(f"/api/account-requests/{request.pk}/decide/", {},
+                                      format="json").status_code == 400  # the head may, with a valid body
+
+
+def test_a_head_of_service_cannot_decide_their_own_request(client_for, head, web, make_user, services):
+    request = submit(head)
+    assert any("Decide a request" in s for s in subjects(web)) and not any("Decide" in s for s in subjects(head))
+    refused = api(client_for, head).post(f"/api/account-requests/{request.pk}/decide/", {"outcome": "approved"},
+                                         format="json")
+    assert refused.status_code == 403
+    assert "You made this request" in refused.json()["detail"]
+    page = client_for(head).post(f"/account-requests/{request.pk}/decide/", {"outcome": "approved"})
+    assert page.status_code == 403
+    with pytest.raises(PermissionDenied):
+        requests.account_request_decide(actor=head, request=request, outcome=Outcome.APPROVED)
+    request.refresh_from_db()
+    assert request.state == State.SUBMITTED and not request.decisions.exists()
+    # Another head of service is not the Libraries' head: they may not decide it either.
+    other = make_user("head2", Role.HEAD_OF_SERVICE, services["leisure"])
+    with pytest.raises(PermissionDenied):
+        requests.account_request_decide(actor=other, request=request, outcome=Outcome.APPROVED)
+    # The web team decides both stages of a head's own request.
+    requests.account_request_decide(actor=web, request=request, outcome=Outcome.APPROVED)
+    request.refresh_from_db()
+    assert request.state == State.WITH_WEB_TEAM
+    requests.account_request_decide(actor=web, request=request, outcome=Outcome.APPROVED)
+    request.refresh_from_db()
+    assert request.state == State.APPROVED

@@ -13,12 +13,12 @@ from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts import mfa
 from accounts.models import AuditEvent
 from accounts.roles import Role
+from accounts.tokens import api_token_create
 from tests.accounts.test_pages import assert_clean
 from tests.conftest import PASSWORD
 
@@ -294,9 +294,9 @@ def test_a_verified_session_does_not_carry_over_to_another_user(staff):
 
 def test_api_token_authentication_is_not_affected(staff):
     user = staff[Role.WEB_TEAM]
-    token = Token.objects.create(user=user)
+    _, key = api_token_create(actor=None, user=user, name="script", scope="read_write")
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert api.get("/api/channels/").status_code == 200
     session = Client()
     sign_in(session, user)

@@ -88,13 +88,13 @@ def run_stack(env, tmp_path, headers=None):
     # An operator with an API token, and the beat heartbeat every 2 s instead of every minute.
     token = manage(env, "shell", "-c", (
         "from accounts.models import User; from accounts.services import user_set_roles\n"
-        "from rest_framework.authtoken.models import Token\n"
+        "from accounts.tokens import api_token_create\n"
         "from django_celery_beat.models import IntervalSchedule, PeriodicTask\n"
         "u, _ = User.objects.get_or_create(username='ops')\n"
         "user_set_roles(actor=None, user=u, roles=['web_team'])\n"
         "i, _ = IntervalSchedule.objects.get_or_create(every=2, period='seconds')\n"
         "PeriodicTask.objects.filter(name='Scheduler heartbeat').update(interval=i)\n"
-        "print(Token.objects.get_or_create(user=u)[0].key)")).strip().splitlines()[-1]
+        "print(api_token_create(actor=None, user=u, name='ops', scope='read_write')[1])")).strip().splitlines()[-1]
     procs = [
         start(env, "web", str(BIN / "gunicorn"), "council_social.wsgi", "--bind", f"127.0.0.1:{port}",
               "--workers", "2", log_dir=tmp_path),

@@ -315,3 +315,29 @@ def test_every_post_needs_the_csrf_token(world, staff):
         if got != 403 or changed:
             wrong.append(f"{entry.id()}: {got}{' and the database changed' if changed else ''}")
     assert not wrong, "\n".join(wrong)
+
+
+# --- rules first, then input ----------------------------------------------------------------------
+
+REFUSED = (403, 404, "signin", "admin-signin")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_role_and_scope_are_checked_before_the_input(role, world, clients):
+    """Every write a role is refused with a valid body is refused the same way with an empty or
+    a nonsensical one: the refusal does not depend on the input, so it cannot reveal anything
+    about it (a councillor posting an empty account request gets 403, not field errors)."""
+    client = clients[role]
+    wrong = []
+    for entry in ENTRIES:
+        expected = entry.outcomes[role]
+        if entry.method == "GET" or expected not in REFUSED:
+            continue
+        for body in ({}, {"platform": "myspace", "outcome": "nonsense", "version": "x"}):
+            bare = Entry(entry.name, entry.method, entry.url, entry.outcomes, body, entry.note)
+            got, changed, response = run(client, bare, world)
+            if got != expected or changed:
+                wrong.append(f"{entry.id()} {entry.url(world)} with {body}: expected {expected}, got {got}"
+                             f"{' and the database changed' if changed else ''} "
+                             f"{response.content[:200].decode(errors='replace') if got == 400 else ''}".strip())
+    assert not wrong, f"{role}:\n" + "\n".join(wrong)
