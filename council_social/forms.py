@@ -106,5 +106,7 @@ def error_message(field, error) -> str:
     if kind == "number":
         return f"Enter {what} as a number"
     if kind == "email":
-        return f"Enter {what} as an email address, like name@example.com"
-    return f"Enter {what} as a web address, like https://www.example.com"
+        what = "an email address" if "email" in what else f"{what} as an email address"
+        return f"Enter {what}, like name@example.com"
+    what = "a web address" if "address" in what or what in ("link", "URL") else f"{what} as a web address"
+    return f"Enter {what}, like https://www.example.com"
