@@ -33,3 +33,11 @@ def conditions_in_words(conditions) -> str:
 @register.filter
 def platform_link(url) -> str:
     return w.platform_link(str(url or ""))
+
+
+@register.filter
+def channel_condition(channel) -> tuple[str, str]:
+    """{% with condition=channel|channel_condition %}: (words, tag) from accounts.models.channel_condition."""
+    from accounts.models import channel_condition as condition
+
+    return condition(channel)

@@ -72,3 +72,15 @@ def test_housekeeping_runs_daily_by_beat_and_after_a_registry_change(staff, serv
     channel = channel_create(actor=staff[Role.WEB_TEAM], platform="x", handle="@NoOwner", display_name="No owner",
                              service=services["libraries"], kind=Channel.Kind.SERVICE)
     assert HousekeepingFlag.objects.filter(channel=channel).exists()  # found at once, not at the next audit
+
+
+def test_a_channel_that_needs_re_authorising_says_so_on_every_page(staff, channels, client_for):
+    from accounts.models import ChannelConnection
+
+    ChannelConnection.objects.create(channel=channels["libraries"], needs_reauth=True)
+    web = client_for(staff[Role.WEB_TEAM])
+    listing = web.get("/channels/").content.decode()
+    row = listing[listing.index("@Libs"):][:1500]
+    assert "Needs re-authorising" in row and ">Active<" not in row
+    assert "Needs re-authorising" in web.get(channels["libraries"].get_absolute_url()).content.decode()
+    assert "need" in web.get("/").content.decode() and "re-authorising" in web.get("/").content.decode()
