@@ -90,11 +90,13 @@ def _short(label: str) -> str:
 def nice_scale(low: float, high: float, ticks: int = 5) -> list[float]:
     """Round tick values from at most `low` to at least `high`, always including 0."""
     low, high = min(low, 0), max(high, 0)
-    if high == low:
-        high = low + 1
+    if high == low:  # nothing to show: 0 to 5 in ones, not 0 to 1 in fifths (which read 0, 0, 0, 1, 1, 1)
+        high = low + ticks
     raw = (high - low) / ticks
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    if step < 1 and float(low).is_integer() and float(high).is_integer():
+        step = 1  # counts: whole-number ticks only
     first = math.floor(low / step) * step
     out, value = [], first
     while value < high + step / 2:

@@ -75,6 +75,14 @@ def day_label(d: date) -> str:
     return f"{d.day} {d:%B %Y}"
 
 
+def last_full_quarter(today: date) -> Period:
+    """The last complete calendar quarter (January to March, April to June, …) before today: the
+    period a committee paper usually covers."""
+    first_month = 3 * ((today.month - 1) // 3) + 1
+    end = today.replace(month=first_month, day=1) - timedelta(days=1)
+    return Period(end.replace(month=end.month - 2, day=1), end)
+
+
 def last_full_month(today: date) -> Period:
     end = today.replace(day=1) - timedelta(days=1)
     return Period(end.replace(day=1), end)

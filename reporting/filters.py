@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from accounts.models import Service, User
 from accounts.roles import Role
 
-from .figures import BUCKETS, Period, last_full_month
+from .figures import BUCKETS, Period, last_full_quarter
 
 SEE_ALL = {Role.WEB_TEAM, Role.COMMUNICATIONS_OFFICER, Role.ADMINISTRATOR}
 OWN_SERVICE = {Role.HEAD_OF_SERVICE, Role.SERVICE_EDITOR}
@@ -65,13 +65,13 @@ def report_query_build(*, user: User, today: date, start: date | None = None, en
                        compare_end: date | None = None, service: str = "", bucket: str = "") -> ReportQuery:
     """A checked ReportQuery. PermissionDenied for someone who may not see reports; a
     ValidationError (field → message) for input that makes no sense. Blank dates mean the last
-    full calendar month."""
+    full calendar quarter (a committee's usual period)."""
     if not can_see_reports(user):
         raise PermissionDenied("Reports are for the web team, communications officers, heads of service "
                                "and service editors.")
     errors: dict[str, str] = {}
     if start is None and end is None:
-        default = last_full_month(today)
+        default = last_full_quarter(today)
         start, end = default.start, default.end
     elif start is None:
         errors["start"] = "Enter the date the period starts"

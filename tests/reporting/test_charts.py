@@ -51,7 +51,7 @@ def test_svg_is_an_accessible_image_without_style_or_script(make):
 def test_nice_scale():
     assert charts.nice_scale(0, 3294) == [0, 1000, 2000, 3000, 4000]
     assert charts.nice_scale(-25, 46) == [-40, -20, 0, 20, 40, 60]
-    assert charts.nice_scale(0, 0) == [0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    assert charts.nice_scale(0, 0) == [0, 1, 2, 3, 4, 5]  # not 0 to 1 in fifths, which read 0, 0, 0, 1, 1, 1
 
 
 @pytest.mark.django_db

@@ -118,11 +118,11 @@ def test_bad_api_filters_get_a_clear_message(staff, client_for):
     assert client.get("/api/reports/foi/", {"bucket": "year"}).status_code == 400
 
 
-def test_default_period_is_the_last_full_month(staff, client_for):
+def test_default_period_is_the_last_full_quarter(staff, client_for):
     api = client_for(staff[Role.WEB_TEAM]).get("/api/reports/foi/").json()
     from django.utils import timezone
 
-    expected = figures.last_full_month(timezone.localdate())
+    expected = figures.last_full_quarter(timezone.localdate())
     assert api["query"]["period"] == {"start": str(expected.start), "end": str(expected.end), "label": expected.label}
     assert api["query"]["comparison"]["label"] == expected.year_before().label
 
