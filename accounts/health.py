@@ -150,14 +150,10 @@ def system_health(*, now: datetime | None = None, var_dir=None) -> list[Part]:
 
 
 def summary(parts: list[Part]) -> str:
-    down = [p.name for p in parts if p.verdict == DOWN]
-    late = [p.name for p in parts if p.verdict == LATE]
-    if not down and not late:
-        return "Every part is working."
     out = []
-    if down:
-        out.append(f"Down: {', '.join(down)}.")
-    if late:
-        out.append(f"Late: {', '.join(late)}.")
-    return " ".join(out)
+    for verdict in (DOWN, LATE, UNKNOWN):
+        names = [p.name for p in parts if p.verdict == verdict]
+        if names:
+            out.append(f"{WORDS[verdict]}: {', '.join(names)}.")
+    return " ".join(out) or "Every part is working."
 

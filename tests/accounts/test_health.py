@@ -84,3 +84,9 @@ def test_a_channel_that_needs_re_authorising_says_so_on_every_page(staff, channe
     assert "Needs re-authorising" in row and ">Active<" not in row
     assert "Needs re-authorising" in web.get(channels["libraries"].get_absolute_url()).content.decode()
     assert "need" in web.get("/").content.decode() and "re-authorising" in web.get("/").content.decode()
+
+
+def test_the_summary_never_says_all_is_well_when_a_part_is_not_known():
+    parts = [health.Part("Web", health.WORKING, 0, ""), health.Part("Worker", health.UNKNOWN, None, "")]
+    assert health.summary(parts) == "Not known yet: Worker."
+    assert health.summary(parts[:1]) == "Every part is working."
