@@ -76,12 +76,15 @@ def judge(age: float | None, late: float, down: float) -> str:
     return WORKING
 
 
-def _heartbeat_part(name: str, beats: dict[str, datetime], now: datetime, file_age: float | None) -> Part:
+def _heartbeat_part(name: str, beats: dict[str, tuple[datetime, str]], now: datetime,
+                    file_age: float | None) -> Part:
     late, down = THRESHOLDS[name]
-    seen = beats.get(name)
+    seen, said = beats.get(name, (None, ""))
     ages = [a for a in ((now - seen).total_seconds() if seen else None, file_age) if a is not None]
     age = min(ages) if ages else None
     detail = "from its heartbeat file and the database" if file_age is not None else "from the database"
+    if said:  # e.g. "scheduled by beat", or who asked for a check
+        detail = f"{detail}; last: {said}"
     return Part(name.capitalize(), judge(age, late, down), age,
                 f"late after {late} s without a heartbeat, down after {down} s", detail)
 
@@ -137,7 +140,8 @@ def system_health(*, now: datetime | None = None, var_dir=None) -> list[Part]:
     from council_social import liveness
 
     now = now or timezone.now()
-    beats = dict(Heartbeat.objects.values_list("component", "seen_at"))
+    beats = {component: (seen, detail) for component, seen, detail
+             in Heartbeat.objects.values_list("component", "seen_at", "detail")}
     beat_file = liveness.age("beat", var_dir)
     return [
         Part("Web", WORKING, 0, "answers this page", "this page was served by it"),
