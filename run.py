@@ -45,14 +45,26 @@ def install(extras: str = "") -> None:
         return
     say("Installing dependencies …")
     target = f".{extras}" if extras else "."
-    subprocess.run([PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
-    subprocess.run([PY, "-m", "pip", "install", "--quiet", "-c", "constraints.txt", "-e", target],
-                   check=True, cwd=ROOT)
+    for cmd in ([PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip"],
+                [PY, "-m", "pip", "install", "--quiet", "-c", "constraints.txt", "-e", target]):
+        # pip's warnings are kept for when it fails, not shown on every start
+        done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+        if done.returncode:
+            sys.stdout.write(done.stdout + done.stderr)
+            raise subprocess.CalledProcessError(done.returncode, cmd)
     stamp.write_text(digest)
 
 
-def manage(*args: str, env=None) -> None:
-    subprocess.run([PY, "manage.py", *args], check=True, cwd=ROOT, env=env)
+def manage(*args: str, env=None, log: Path | None = None) -> None:
+    """Run a management command; with `log`, its output goes to that file, shown only if it fails."""
+    if log is None:
+        subprocess.run([PY, "manage.py", *args], check=True, cwd=ROOT, env=env)
+        return
+    with open(log, "a") as out:
+        done = subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    if done.returncode:
+        sys.stdout.write(log.read_text()[-4000:])
+        raise subprocess.CalledProcessError(done.returncode, args)
 
 
 # --- supervision ---------------------------------------------------------------------------
@@ -79,7 +91,12 @@ class Part:
         self.restart_at: float | None = None
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(self.cmd, cwd=ROOT, env=self.env, start_new_session=True)
+        # Each part's output goes to var/log/<part>.log, so the terminal shows only what a person needs.
+        log_dir = self.var_dir / "log"
+        log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with open(log_dir / f"{self.name}.log", "a") as out:
+            self.proc = subprocess.Popen(self.cmd, cwd=ROOT, env=self.env, start_new_session=True,
+                                         stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         self.started_at = time.time()
         self.restart_at = None
 
@@ -186,12 +203,21 @@ class Record:
 
 def serve() -> int:
     install()
+    var_dir = Path(os.environ.get("VAR_DIR") or ROOT / "var")
+    log_dir = var_dir / "log"
+    log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # The demo's emails (notifications, alerts) are written as files under var/log/emails/.
     env = {**os.environ, "SITE_URL": os.environ.get("SITE_URL", f"http://{HOST}:{PORT}"),
-           "SIMULATOR_URL": os.environ.get("SIMULATOR_URL", f"http://127.0.0.1:{SIM_PORT}")}
+           "SIMULATOR_URL": os.environ.get("SIMULATOR_URL", f"http://127.0.0.1:{SIM_PORT}"),
+           "EMAIL_URL": os.environ.get("EMAIL_URL", f"filemail://{log_dir / 'emails'}")}
     say("Preparing the database and the demo council …")
-    manage("migrate", "--noinput", "-v0", env=env)
-    manage("collectstatic", "--noinput", "-v0", env=env)
-    manage("demo_council", env=env)
+    setup_log = log_dir / "setup.log"
+    manage("migrate", "--noinput", "-v0", env=env, log=setup_log)
+    manage("collectstatic", "--noinput", "-v0", env=env, log=setup_log)
+    manage("demo_council", env=env, log=setup_log)
+    sign_ins = subprocess.run([PY, "manage.py", "shell", "-v", "0", "-c", "from accounts.demo import demo_sign_ins\n"
+                               "for r, u, p in demo_sign_ins(): print(f'  {r:<28} {u:<20} {p}')"],
+                              cwd=ROOT, env=env, capture_output=True, text=True).stdout
     processes = {
         "web": [BIN / "gunicorn", "council_social.wsgi", "--bind", f"{HOST}:{PORT}", "--workers", "2",
                 "--threads", "4", "--access-logfile", "-"],
@@ -203,16 +229,15 @@ def serve() -> int:
     if (ROOT / "platforms" / "simulator" / "__main__.py").exists():
         processes["simulator"] = [PY, "-m", "platforms.simulator", "serve", "--port", SIM_PORT,
                                   "--generate-every", os.environ.get("SIMULATOR_GENERATE_EVERY", "20")]
-    var_dir = Path(env.get("VAR_DIR") or ROOT / "var")
     parts = {name: Part(name, cmd, env, var_dir) for name, cmd in processes.items()}
     for part in parts.values():
         part.start()
     url = f"http://{HOST}:{PORT}/"
     say(f"\nCouncil Social is running at {url}  (press Ctrl-C to stop)\n")
     say("Demo sign-ins (demo only):")
-    manage("shell", "-c", "from accounts.demo import demo_sign_ins\n"
-           "for r, u, p in demo_sign_ins(): print(f'  {r:<28} {u:<20} {p}')", env=env)
-    say(f"API docs: {url}api/docs/   Admin: {url}admin/\n")
+    print(sign_ins, end="", flush=True)
+    say(f"API docs: {url}api/docs/   Admin: {url}admin/")
+    print(f"Logs and the demo's emails: {log_dir}/\n", flush=True)
 
     stopping = False
 
@@ -227,7 +252,8 @@ def serve() -> int:
         for part in parts.values():
             event = part.supervise()
             if event:
-                say(event)
+                with open(log_dir / "supervisor.log", "a") as out:
+                    out.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {event}\n")
                 record.event(part.name, event)
         record.save()
         time.sleep(0.5)

@@ -121,6 +121,18 @@ class Channel(models.Model):
         return reverse("channel_detail", args=[self.pk])
 
 
+def channel_condition(channel) -> tuple[str, str]:
+    """(words, tag class) for a channel's state, the one rule every page uses (the registry, the
+    channel's page, the home page's warning): an active channel whose platform refused its token
+    needs re-authorising, whatever its lifecycle status says."""
+    needs_reauth = getattr(channel, "needs_reauth", None)
+    if needs_reauth is None:
+        needs_reauth = ChannelConnection.objects.filter(channel=channel, needs_reauth=True).exists()
+    if needs_reauth and channel.status in (Channel.Status.ACTIVE, Channel.Status.SETTING_UP):
+        return "Needs re-authorising", "govuk-tag--red"
+    return channel.get_status_display(), "" if channel.status == Channel.Status.ACTIVE else "govuk-tag--grey"
+
+
 class ChannelConnection(models.Model):
     """A channel's platform credentials, encrypted at rest, kept apart from the channel so
     that listing channels never loads a secret. Never displayed, logged or serialised."""

@@ -2,7 +2,7 @@
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from .models import Channel, Service, User
+from .models import Channel, ChannelConnection, Service, User
 from .roles import MANAGE_ALL_CHANNELS, MANAGE_OWN_CHANNELS, SEE_ALL_CHANNELS, Role
 
 
@@ -26,7 +26,9 @@ def can_edit_channel(user: User, channel: Channel) -> bool:
 
 def channel_list(*, user: User, filters: dict | None = None) -> QuerySet[Channel]:
     """Channels the user may see, with optional filters (platform, service slug, kind, status, q)."""
-    qs = Channel.objects.select_related("service")
+    # needs_reauth for channel_condition, without loading the connection (it holds the secrets)
+    qs = Channel.objects.select_related("service").annotate(needs_reauth=Exists(
+        ChannelConnection.objects.filter(channel=OuterRef("pk"), needs_reauth=True)))
     if not can_see_all_channels(user):
         qs = qs.filter(service_id=user.service_id) if user.service_id else qs.none()
     filters = filters or {}

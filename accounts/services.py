@@ -64,7 +64,16 @@ def channel_create(*, actor, managers=(), **fields) -> Channel:
         channel.managers.set(managers)
     audit_record(actor=actor, action="channel.create", obj=channel, changes=diff({}, snapshot(channel)),
                  service=channel.service)
+    _housekeeping_after_change(channel)
     return channel
+
+
+def _housekeeping_after_change(channel: Channel) -> None:
+    """A change to the registry is audited for housekeeping at once (as well as daily by beat),
+    so the housekeeping report never says "no open problems" about a channel it has not seen."""
+    from .housekeeping import housekeeping_audit
+
+    housekeeping_audit(channel_ids=[channel.pk], announce=False)
 
 
 @transaction.atomic
@@ -87,6 +96,7 @@ def channel_update(*, actor, channel: Channel, managers=None, **fields) -> Chann
     changes.pop("updated_at", None)
     if changes:
         audit_record(actor=actor, action="channel.update", obj=channel, changes=changes, service=channel.service)
+        _housekeeping_after_change(channel)
     return channel
 
 

@@ -1,4 +1,3 @@
-from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -139,14 +138,13 @@ def system_status(request):
         raise PermissionDenied
     from council_social import liveness
 
-    late = timezone.now() - timedelta(minutes=5)
-    # Beat records its heartbeat every minute and has the worker record one every 15 s.
-    heartbeats = [(beat, beat.component in ("beat", "worker") and beat.seen_at < late)
-                  for beat in Heartbeat.objects.order_by("component")]
-    return render(request, "accounts/system_status.html", {
-        "heartbeats": heartbeats, "late": [beat.component for beat, is_late in heartbeats if is_late],
-        "supervisor": liveness.supervisor_report(),
-    })
+    from . import health
+
+    parts = health.system_health()
+    context = {"parts": parts, "summary": health.summary(parts), "checked_at": timezone.now()}
+    if request.headers.get("HX-Request"):  # the live refresh of the verdicts
+        return render(request, "accounts/_health.html", context)
+    return render(request, "accounts/system_status.html", {**context, "supervisor": liveness.supervisor_report()})
 
 
 @login_required

@@ -5,7 +5,7 @@ import json
 
 # name → (task, seconds between runs, kwargs)
 SCHEDULES: dict[str, tuple[str, int, dict]] = {
-    "Scheduler heartbeat": ("accounts.heartbeat", 60, {"component": "beat", "detail": "scheduled by beat"}),
+    "Scheduler heartbeat": ("accounts.heartbeat", 15, {"component": "beat", "detail": "scheduled by beat"}),
     # Keeps the worker's heartbeat file fresh while it works (council_social/liveness.py).
     "Worker heartbeat": ("accounts.heartbeat", 15, {"component": "worker", "detail": "scheduled by beat"}),
     "Channel metrics (daily)": ("monitoring.snapshot_metrics", 86400, {}),

@@ -1108,3 +1108,28 @@ def run_checks(draft: Draft, context: CheckContext | None = None) -> tuple[Check
         results += check_frequency(draft)
     results = list(dict.fromkeys(results))
     return tuple(sorted(results, key=lambda result: result.level != BLOCK))
+
+
+# --- the same counting in the browser ------------------------------------------------------------
+# The post and reply boxes count as each platform does, live (static/js/character-count.js). The
+# script is given these rules, from the same constants as _measure, so its numbers are the server's.
+
+def counting_rules(platforms: Iterable[str], limits: dict[str, int] | None = None) -> dict:
+    """{platform: {name, limit, unit, …}} for the character count of the given platforms."""
+    limits = limits or PLATFORM_LIMITS
+    rules = {}
+    for platform in dict.fromkeys(platforms):
+        if platform not in limits:
+            continue
+        unit = {"x": "x", "mastodon": "mastodon", "bluesky": "grapheme"}.get(platform, "code_point")
+        rule = {"name": _platform_name(platform), "limit": limits[platform], "unit": unit}
+        if unit in ("x", "mastodon"):
+            rule["url_length"] = URL_LENGTH
+            # a link counts as one only when its domain ends in a real top-level domain
+            rule["tlds"] = " ".join(sorted({*_GTLDS.split(), *_CCTLDS.split()}))
+        if unit == "x":
+            rule["weight_one"] = [list(r) for r in _X_WEIGHT_ONE_RANGES]
+            rule["other_weight"] = 2
+            rule["emoji_weight"] = 2
+        rules[platform] = rule
+    return rules

@@ -7,7 +7,7 @@ from django.utils import timezone
 from accounts.models import Channel, Service, User
 
 from . import services
-from .models import Campaign, FrequencyCap, Post, PostTarget, Topic
+from .models import Campaign, ChannelApprovers, FrequencyCap, Post, PostTarget, Topic
 
 CAMPAIGN = "Summer Reading Challenge"
 
@@ -24,8 +24,22 @@ def load_default_topics() -> int:
     return made
 
 
+def load_demo_approvers() -> int:
+    """As a council sets it up: a service channel's posts are approved by its head of service, the
+    web team or a communications officer (the role that "plans and approves posts")."""
+    from accounts.roles import Role
+
+    made = 0
+    for channel in Channel.objects.exclude(kind=Channel.Kind.CORPORATE):
+        _, created = ChannelApprovers.objects.get_or_create(channel=channel, defaults={"roles": [
+            Role.HEAD_OF_SERVICE, Role.WEB_TEAM, Role.COMMUNICATIONS_OFFICER]})
+        made += created
+    return made
+
+
 def load_demo_publishing() -> dict:
     load_default_topics()
+    load_demo_approvers()
     if Campaign.objects.filter(name=CAMPAIGN).exists():
         return {"demo_posts_created": 0}
     try:

@@ -1,3 +1,4 @@
+import json
 from datetime import datetime
 
 from django import forms
@@ -7,6 +8,7 @@ from django.utils import timezone
 from accounts.models import Channel, Service
 from council_social.validators import validate_web_address
 
+from .checks import counting_rules
 from .models import Campaign, Topic
 
 # Platforms the council can publish to, each of which may have its own version of the text.
@@ -44,9 +46,16 @@ class PostForm(forms.Form):
         self.fields["service"].queryset = services
         self.fields["campaign"].queryset = campaigns
         self.fields["topics"].queryset = topics
+        platforms = {str(pk): platform for pk, platform in channels.values_list("pk", "platform")}
+        # The live character count counts as each platform does (static/js/character-count.js).
+        self.fields["text"].widget.attrs.update({
+            "data-count-rules": json.dumps(counting_rules(platforms.values())),
+            "data-count-channels": json.dumps(platforms)})
         for slug, name in VARIANT_PLATFORMS:
+            rules = counting_rules([slug])
             self.fields[f"variant_{slug}"] = forms.CharField(
-                required=False, widget=forms.Textarea(attrs={"rows": 3}), label=f"Text for {name}",
+                required=False, label=f"Text for {name}",
+                widget=forms.Textarea(attrs={"rows": 3, **({"data-count-rules": json.dumps(rules)} if rules else {})}),
                 help_text=f"Only if {name} needs different text, for example a shorter one.")
         for n in range(1, IMAGE_SLOTS + 1):
             self.fields[f"image_{n}_file"] = forms.FileField(

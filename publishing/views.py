@@ -111,6 +111,17 @@ def _form_fields(form) -> dict:
             "service": data.get("service"), "campaign": data.get("campaign")}
 
 
+def _saved(request, post, success: str) -> None:
+    """A saved post that the checks would stop is a warning, not a success."""
+    blocks = [r for r in selectors.post_checks(post) if r.is_block]
+    if not blocks:
+        messages.success(request, success)
+        return
+    problems = "; ".join(r.message for r in blocks[:3]) + ("; and more" if len(blocks) > 3 else "")
+    messages.warning(request, f"The post was saved, but it cannot be sent for approval until "
+                              f"{'this is' if len(blocks) == 1 else 'these are'} fixed: {problems}")
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def post_create(request):
@@ -124,7 +135,7 @@ def post_create(request):
         except services.PostRefused as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, "The draft was saved. Check it, then send it for approval.")
+            _saved(request, post, "The draft was saved. Check it, then send it for approval.")
             return HttpResponseRedirect(post.get_absolute_url())
     return render(request, "publishing/post_form.html", {"form": form, "title": "Write a post"})
 
@@ -144,7 +155,7 @@ def post_edit(request, pk):
             except services.PostRefused as exc:
                 form.add_error(None, exc.message)
             else:
-                messages.success(request, "Your changes were saved.")
+                _saved(request, post, "Your changes were saved.")
                 return HttpResponseRedirect(post.get_absolute_url())
     else:
         form = _post_form(request, initial=PostForm.initial_for(post))

@@ -88,6 +88,7 @@ def quarter_of(day: date) -> Period:
 
 
 def last_full_quarter(today: date) -> Period:
+    """The last complete calendar quarter before today: the period a committee paper usually covers."""
     return quarter_of(quarter_of(today).start - timedelta(days=1))
 
 

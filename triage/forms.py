@@ -5,6 +5,7 @@ import json
 from django import forms
 
 from accounts.models import Channel, Service
+from publishing.checks import REPLY_LIMITS, counting_rules
 
 from . import matrix
 from .models import CannedReply, Case, FoiRequest, NotifyRole, Priority, Route, Rule, SlaPolicy
@@ -95,9 +96,12 @@ class ReplyForm(VersionedForm):
     text = forms.CharField(required=False, max_length=5000, label="Reply", widget=forms.Textarea(attrs={"rows": 3}),
                            help_text="Posted in public on the platform, after the same checks as a post.")
 
-    def __init__(self, *args, canned=(), **kwargs):
+    def __init__(self, *args, canned=(), platform: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["canned"].queryset = CannedReply.objects.filter(pk__in=[c.pk for c in canned])
+        rules = counting_rules([platform], REPLY_LIMITS)
+        if rules:  # the live character count, as the platform counts (static/js/character-count.js)
+            self.fields["text"].widget.attrs["data-count-rules"] = json.dumps(rules)
         self.fields["canned"].label_from_instance = lambda c: c.title
 
     def clean(self):

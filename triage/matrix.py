@@ -534,3 +534,53 @@ PHRASE_LIST_CONDITIONS = {
     "Simple question (signposting)": {"simple_question": True},
     "Conversation about a service": {"service_known": True, "min_thread_growth": 2},
 }
+
+# --- a rule in words ------------------------------------------------------------------------
+# What each condition asks, as part of "When the mention …" (for the rules pages; the
+# explanation of one routing above says what was found instead).
+
+def _listed(values: Sequence[str], quote: bool = False) -> str:
+    items = [f'"{v}"' if quote else str(v).replace("_", " ") for v in values]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " or " + items[-1]
+
+
+_ASKS: dict[str, Callable[[Any], str]] = {
+    "foi": lambda v: "is a Freedom of Information request" if v else "is not a Freedom of Information request",
+    "foi_valid": lambda v: "is a valid FOI request (a real name, or a name and address)" if v
+    else "is an FOI request that is not yet valid",
+    "customer_service": lambda v: "needs customer services" if v else "does not need customer services",
+    "simple_question": lambda v: "is a simple question the website answers" if v else "is not a simple question",
+    "abusive": lambda v: "contains abusive words" if v else "contains no abusive words",
+    "influential": lambda v: "is by an influential author" if v else "is not by an influential author",
+    "author_verified": lambda v: "is by a verified account" if v else "is not by a verified account",
+    "min_followers": lambda v: f"is by an author with at least {v:,} followers",
+    "criticality_in": lambda v: f"is of {_listed(v)} criticality",
+    "sentiment_at_most": lambda v: f"has a tone of {v:+.2f} or below (−1 hostile, +1 warm)",
+    "sentiment_at_least": lambda v: f"has a tone of {v:+.2f} or above (−1 hostile, +1 warm)",
+    "service_in": lambda v: f"concerns {_listed(v)}",
+    "service_known": lambda v: "concerns a particular service" if v else "concerns no particular service",
+    "platform_in": lambda v: f"was posted on {_listed(v)}",
+    "channel_kind_in": lambda v: f"came in on a {_listed(v)} channel",
+    "kind_in": lambda v: f"is a {_listed(v)}",
+    "keywords_any": lambda v: f"mentions {_listed(v, quote=True)}",
+    "min_thread_growth": lambda v: f"is in a thread that has grown by at least {v:,} replies and reshares",
+    "intent_in": lambda v: "is read by the model as " + " or ".join(INTENT_WORDS.get(r, str(r)) for r in v),
+    "min_confidence": lambda v: f"is read by the model with a confidence of at least {float(v):.0%}",
+    "safeguarding": lambda v: "suggests a person may be at risk" if v else "gives no sign that a person is at risk",
+}
+
+
+def describe_conditions(conditions: Mapping[str, Any]) -> str:
+    """'When the mention is a Freedom of Information request and …' (or 'Every mention')."""
+    if not conditions:
+        return "Every mention"
+    parts = []
+    for key in sorted(conditions, key=lambda k: list(CONDITIONS).index(k) if k in CONDITIONS else len(CONDITIONS)):
+        ask = _ASKS.get(key)
+        try:
+            parts.append(ask(conditions[key]) if ask else f"{key.replace('_', ' ')}: {conditions[key]}")
+        except (TypeError, ValueError):
+            parts.append(f"{key.replace('_', ' ')}: {conditions[key]}")
+    return "When the mention " + _join(parts)

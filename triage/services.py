@@ -559,10 +559,14 @@ def case_hand_over(*, actor, case: Case, service: Service, note: str = "", versi
     """Hand the case to a service's officers, who are told."""
     case = _begin(case, version)
     _refuse_closed(case, "hand it over")
+    if case.service_id == service.pk:
+        raise CaseActionError(f"This case is already {service}'s. Choose another service to hand it to.")
     now = timezone.now()
+    previous = str(case.service) if case.service_id else ""
     changes = _set(case, service=service, state=State.WITH_SERVICE)
     _record(case, actor=actor, kind=Kind.HANDED_OVER, changes=changes, now=now,
-            text=note.strip() or f"Handed over to {service}.", data={"service": service.slug})
+            text=note.strip() or f"Handed over to {service}.",
+            data={"service": service.slug, "to": str(service), "from": previous})
     _label(case, actor=actor, decision=RoutingLabel.Decision.HANDED_OVER, now=now)
     _tell(_group_by_role([(case, (NotifyRole.HEAD_OF_SERVICE, NotifyRole.SERVICE_EDITOR))]),
           subject=f"Handed over to {service}")

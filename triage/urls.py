@@ -8,6 +8,7 @@ urlpatterns = [
     path("cases/updates/", views.case_updates, name="case_updates"),
     path("cases/bulk/", views.case_bulk, name="case_bulk"),
     path("cases/<int:pk>/", views.case_detail, name="case_detail"),
+    path("cases/<int:pk>/preview/", views.case_preview, name="case_preview"),
     path("cases/<int:pk>/<slug:action>/", views.case_action, name="case_action"),
     path("foi/", views.foi_list, name="foi_list"),
     path("moderation/", moderation_views.moderation_log, name="moderation_log"),

@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import selectors as account_selectors
@@ -58,10 +59,67 @@ def dashboard(request):
     })
 
 
+# The filters a person last used on the cases page are kept in their session, so the inbox opens
+# as they left it; these parameters are not filters.
+NOT_FILTERS = ("case", "page", "clear", "live")
+FILTERS_KEY = "case_filters"
+# Templates added to the preview pane's actions by other parts (each gets `case` and `next`).
+PREVIEW_PANELS: list[str] = []
+PREVIEW_ACTIONS = ("acknowledge", "reply", "assign", "escalate", "hand-over", "close", "reopen")
+
+
+def _kept_filters(request):
+    """A redirect to the filters kept from the last visit, or None to show the page as asked."""
+    if "clear" in request.GET:
+        request.session.pop(FILTERS_KEY, None)
+        return HttpResponseRedirect(reverse("case_list"))
+    asked = {k: v for k, v in request.GET.lists() if k not in NOT_FILTERS and any(v)}
+    if asked:
+        keep = QueryDict(mutable=True)
+        for key, values in asked.items():
+            keep.setlist(key, values)
+        request.session[FILTERS_KEY] = keep.urlencode()
+        return None
+    kept = request.session.get(FILTERS_KEY)
+    if kept:
+        extra = request.GET.copy()
+        return HttpResponseRedirect(f"{reverse('case_list')}?{kept}" + (f"&{extra.urlencode()}" if extra else ""))
+    return None
+
+
+def _preview_context(request, case) -> dict:
+    """What the preview pane shows of one case: its facts, its mention and its common actions."""
+    user = request.user
+    can_work = selectors.can_work_on_cases(user)
+    query = request.GET.copy()
+    query["case"] = case.pk
+    here = f"{reverse('case_list')}?{query.urlencode()}"
+    return {
+        "case": case, "sla_state": selectors.sla_state(case, timezone.now(), config.current().sla_warning),
+        "can_work": can_work, "next": here,
+        "forms": {name.replace("-", "_"): _action_form(request, case, name) for name in PREVIEW_ACTIONS}
+        if can_work else {},
+        "preview_panels": PREVIEW_PANELS,
+    }
+
+
+@login_required
+@require_GET
+def case_preview(request, pk):
+    """The preview pane's fragment (htmx); without script the list page shows it (?case=)."""
+    case = selectors.case_get(user=request.user, pk=pk)
+    if not request.headers.get("HX-Request"):
+        return HttpResponseRedirect(case.get_absolute_url())
+    return render(request, "triage/_case_preview.html", _preview_context(request, case))
+
+
 @login_required
 @require_GET
 def case_list(request):
     user = request.user
+    kept = _kept_filters(request)
+    if kept is not None:
+        return kept
     form = _filter_form(request)
     filters, size = _filters(form)
     now = timezone.now()
@@ -75,7 +133,16 @@ def case_list(request):
     unsorted = query.copy()
     unsorted.pop("sort", None)
     can_work = selectors.can_work_on_cases(user)
+    preview = None
+    chosen = request.GET.get("case", "")
+    if chosen.isdigit():
+        try:
+            preview = _preview_context(request, selectors.case_get(user=user, pk=int(chosen)))
+        except Http404:
+            preview = None
+    query.pop("case", None)
     return render(request, "triage/case_list.html", {
+        "preview": preview, "chosen": preview["case"].pk if preview else None,
         "filter_form": form, "page": page, "query": query.urlencode(), "unsorted": unsorted.urlencode(),
         "filters": filters, "counts": selectors.case_queue_counts(user=user),
         "updates_url": f"{reverse('case_updates')}?{updates.urlencode()}",
@@ -102,7 +169,11 @@ def case_updates(request):
     _with_sla(new, now)
     query = request.GET.copy()
     query["since"] = new[-1].pk if new else since
+    listed = request.GET.copy()
+    for key in ("since", "page"):
+        listed.pop(key, None)
     return render(request, "triage/case_updates.html", {
+        "query": listed.urlencode(),
         "new_cases": list(reversed(new)), "updates_url": f"{reverse('case_updates')}?{query.urlencode()}",
         "routes": selectors.case_route_counts(user=user), "can_work": selectors.can_work_on_cases(user),
     })
@@ -151,7 +222,7 @@ def _councillors(request, case):
 
 
 def _canned(request, case):
-    return {"canned": selectors.canned_replies_for(case)}
+    return {"canned": selectors.canned_replies_for(case), "platform": case.platform}
 
 
 def _case_mentions(request, case):
@@ -232,8 +303,6 @@ def _action_form(request, case, name, data=None):
     initial = {"version": case.version}
     if name == "assign":
         initial["assignee"] = case.assignee_id
-    if name == "hand-over":
-        initial["service"] = case.service_id
     return action.form(data, prefix=name, initial=initial, **kwargs)
 
 
@@ -309,6 +378,9 @@ def case_action(request, pk, action):
             messages.success(request, "The reply is waiting for approval. It goes out when it is approved.")
         else:
             messages.success(request, ACTIONS[action].done)
+        back = request.POST.get("next", "")  # the inbox's preview pane comes back to the list
+        if back and url_has_allowed_host_and_scheme(back, {request.get_host()}, require_https=request.is_secure()):
+            return HttpResponseRedirect(back)
         return HttpResponseRedirect(case.get_absolute_url())
     return _render_case(request, case, failed=(action, form), status=400)
 

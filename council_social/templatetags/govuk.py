@@ -1,6 +1,6 @@
 from django import template
 
-from council_social.forms import widget_kind
+from council_social.forms import error_message, widget_kind
 
 register = template.Library()
 
@@ -34,3 +34,15 @@ def govuk_widget(field):
     if described:
         attrs["aria-describedby"] = " ".join(described)
     return field.as_widget(attrs=attrs)
+
+
+@register.filter
+def govuk_errors(field) -> list[str]:
+    """The field's errors, each naming the field and saying what to do."""
+    return [error_message(field, e) for e in field.errors]
+
+
+@register.filter
+def govuk_optional(field) -> bool:
+    """Whether to add "(optional)" to the label: not when required, nor when the label says it."""
+    return not field.field.required and "(optional)" not in str(field.label)

@@ -185,6 +185,8 @@ class Simulator:
                 return control.handle(self, req)
         if req.path == "/robots.txt":  # the web sites' robots.txt lives at the host's root
             req.path = "/web/robots.txt"
+        if req.path.startswith("/_web/"):
+            return web_page(req.path[len("/_web/"):])
         name, _, rest = req.path[1:].partition("/")
         sim = self.platforms.get(name)
         if sim is None:
@@ -343,6 +345,18 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args) -> None:
         log.debug("%s - %s", self.address_string(), format % args)
+
+
+def web_page(address: str) -> Response:
+    """The simulator's stand-in for a page on a platform's own site (a profile, a post): the demo's
+    authors are invented, so their links come here instead of to real people's pages."""
+    import html
+
+    shown = html.escape("https://" + address)
+    return Response.html(
+        "<!DOCTYPE html><html lang=\"en-GB\"><head><meta charset=\"utf-8\"><title>Simulated page</title></head>"
+        f"<body><main><h1>Simulated page</h1><p>On the real platform this would be {shown}. The demo's authors "
+        "and their posts are made up by the platform simulator, so there is no real page to show.</p></main></body></html>")
 
 
 class SimServer(ThreadingHTTPServer):

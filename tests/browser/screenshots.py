@@ -27,8 +27,11 @@ HOMES = [
 ]
 PAGES = [
     ("dashboard", "webteam", "/dashboard/"),
-    ("cases", "webteam", "/cases/"),
+    ("cases", "webteam", "/cases/?clear=1"),
+    ("inbox-preview", "webteam", "/cases/?case={case_id}"),
     ("case", "webteam", "{case}"),
+    ("mentions", "webteam", "/mentions/"),
+    ("system-status", "webteam", "/status/"),
     ("rules", "webteam", "/rules/"),
     ("triage-quality", "webteam", "/triage/quality/"),
     ("channel-registry", "webteam", "/channels/"),
@@ -68,7 +71,7 @@ def test_screenshots(demo_mentions, signed_in, browser_page):
         checked = page_for(username)
         if name == "sign-in":
             checked = browser_page()
-        checked.goto(path.format(case=case.get_absolute_url()), check=name)
+        checked.goto(path.format(case=case.get_absolute_url(), case_id=case.pk), check=name)
         checked.page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
         shot.append(name)
     print(f"\n{len(shot)} screenshots in {OUT}, axe-core clean on every one: {', '.join(shot)}")

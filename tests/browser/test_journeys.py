@@ -88,10 +88,10 @@ def test_an_editor_drafts_a_post_and_a_communications_officer_approves_it(signed
     from accounts.roles import Role
     from publishing.models import ChannelApprovers, Post
 
-    # Libraries has asked communications to approve its posts too (channel approvers, set in admin;
-    # by default only the head of service and the web team approve a service channel's posts).
+    # The demo council, as a council sets it up, has communications officers among the approvers
+    # of its service channels (channel approvers, set in admin).
     libraries = Channel.objects.get(handle="@KingsmereLibs")
-    ChannelApprovers.objects.create(channel=libraries, roles=[Role.HEAD_OF_SERVICE, Role.COMMUNICATIONS_OFFICER])
+    assert Role.COMMUNICATIONS_OFFICER in ChannelApprovers.objects.get(channel=libraries).roles
 
     editor = signed_in("editor.libraries")
     editor.follow("Posts", check="posts")
@@ -244,7 +244,7 @@ def test_a_communications_officer_triages_and_escalates_with_the_keyboard_alone(
 
     # Home: the skip link first, then on through the menu to the dashboard.
     assert comms.tab()["text"] == "Skip to main content"
-    comms.tab_to_text("Dashboard")
+    comms.tab_to_text("Inbox")  # the Inbox section opens on the dashboard
     comms.press("Enter", navigates=True)
     comms.check("dashboard")
 
@@ -255,8 +255,13 @@ def test_a_communications_officer_triages_and_escalates_with_the_keyboard_alone(
     comms.check("new cases")
     assert "status=new" in comms.path
 
+    # The inbox: Enter on a case shows it beside the list; its full page is one link away.
     _skip_to_main(comms)
-    comms.tab_to(lambda s: s["href"] == f"/cases/{target.pk}/")
+    comms.tab_to(lambda s: s["href"].endswith(f"case={target.pk}"), limit=200)
+    comms.press("Enter")
+    comms.page.wait_for_selector(f'#case-preview-body[data-case="{target.pk}"]')
+    comms.check("new cases: preview")
+    comms.tab_to(lambda s: s["href"] == f"/cases/{target.pk}/", limit=200)
     comms.press("Enter", navigates=True)
     comms.check("the case")
 

@@ -29,7 +29,9 @@ def test_the_main_pages_pass_the_checks_on_a_small_screen(demo_mentions, signed_
     assert toggle.get_attribute("aria-expanded") == "false" and not comms.page.locator("#navigation").is_visible()
     comms.press("Enter")
     assert toggle.get_attribute("aria-expanded") == "true" and comms.page.locator("#navigation").is_visible()
-    assert comms.tab()["text"] == "Home"
-    comms.tab_to_text("Cases")
+    assert comms.tab()["text"] == "Inbox"  # the sections; the council's name is the way home
     comms.press("Enter", navigates=True)
-    comms.check("cases at 320 pixels, reached through the menu")
+    comms.check("dashboard at 320 pixels, reached through the menu")
+    comms.tab_to_text("Cases")  # the Inbox section's sub-navigation
+    comms.press("Enter", navigates=True)
+    comms.check("cases at 320 pixels, reached through the sub-navigation")

@@ -93,6 +93,18 @@ def test_run_serves_the_demo_and_the_worker_runs_the_webs_tasks(tmp_path):
             raise
     assert code == 0, output()
     assert "Stopped." in output()
+    # A quiet start: the address and the sign-ins together, nothing else from the processes, whose
+    # output (and the demo's emails) is under var/log/; a normal stop logs no ERROR.
+    text = output()
+    start = text.index("Council Social is running at")
+    block = text[start:text.index("Logs and the demo's emails:")].splitlines()
+    assert block[2] == "Demo sign-ins (demo only):" and all(line.startswith("  ") for line in block[3:-1]), block
+    assert "Subject:" not in text and "INFO" not in text and "WARNING" not in text, text
+    logs = tmp_path / "var" / "log"
+    assert {p.name for p in logs.glob("*.log")} >= {"setup.log", "web.log", "worker.log", "beat.log"}
+    errors = [line for p in logs.glob("*.log") for line in p.read_text().splitlines() if " ERROR " in line
+              or line.startswith("[ERROR") or "ERROR/" in line]
+    assert not errors, errors
 
 
 def _wait_for(output, marker, timeout=60):

@@ -196,6 +196,10 @@ TRIAGE = [
     E("case_detail", "GET", b("case", "/cases/{}/"), expect(404, web=200, comms=200, admin=200), note="B"),
     E("case_detail", "GET", lambda w: f"/cases/{w.cs_case.pk}/", expect(404, web=200, comms=200, admin=200, cso=200),
       note="customer service queue"),
+    # The inbox's preview: without htmx it sends one on to the case page; a case out of scope is 404.
+    E("case_preview", "GET", a("case", "/cases/{}/preview/"), expect(404, **{r: "go" for r in CASE_A})),
+    E("case_preview", "GET", b("case", "/cases/{}/preview/"), expect(404, web="go", comms="go", admin="go"),
+      note="B"),
     E("case_action", "POST", a("case", "/cases/{}/note/"), expect(404, **{r: "go" for r in CASE_A}), data=NOTE),
     E("case_action", "POST", b("case", "/cases/{}/note/"), expect(404, web="go", comms="go", admin="go"), data=NOTE,
       note="B"),

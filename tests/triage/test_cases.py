@@ -188,3 +188,14 @@ def test_bulk_actions_skip_what_cannot_be_done(post, case_of, staff):
     assert set(Case.objects.values_list("state", flat=True)) == {"in_progress"}
     with pytest.raises(services.CaseActionError, match="Choose who"):
         services.cases_bulk(actor=staff[Role.WEB_TEAM], cases=cases, action="assign")
+
+
+def test_a_hand_over_to_the_case_s_own_service_is_refused_and_the_timeline_says_where(case, staff, client_for):
+    libraries, leisure = Service.objects.get(slug="libraries"), Service.objects.get(slug="leisure")
+    case = services.case_hand_over(actor=staff[Role.WEB_TEAM], case=case, service=libraries)
+    with pytest.raises(services.CaseActionError, match="already Libraries'"):
+        services.case_hand_over(actor=staff[Role.WEB_TEAM], case=case, service=libraries)
+    services.case_hand_over(actor=staff[Role.WEB_TEAM], case=case, service=leisure)
+    page = client_for(staff[Role.WEB_TEAM]).get(case.get_absolute_url()).content.decode()
+    assert "Handed over to Libraries" in page
+    assert "Handed over to Leisure (from Libraries)" in page

@@ -163,7 +163,7 @@ def test_the_web_team_edits_standard_replies_offered_on_the_case_page(post, case
     client = client_for(staff[Role.WEB_TEAM])
     response = client.post("/rules/replies/add/", {"title": "Bulky waste", "text": "Book a bulky waste collection:",
                                                    "url": "not a link", "route": "customer_service"})
-    assert response.status_code == 400 and "Enter a valid URL." in response.content.decode()
+    assert response.status_code == 400 and "like https://www.example.com" in response.content.decode()
     response = client.post("/rules/replies/add/", {
         "title": "Bulky waste", "text": "Book a bulky waste collection here:",
         "url": "https://www.demo-council.example/bulky-waste", "route": "customer_service", "active": "on"})
