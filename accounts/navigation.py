@@ -29,13 +29,15 @@ NAV: list[NavEntry] = []
 SECTIONS = ("Inbox", "Publishing", "Channels", "Governance", "Reports", "Admin")
 SECTION_OF = {
     "triage_dashboard": "Inbox", "case_list": "Inbox", "mention_list": "Inbox", "foi_list": "Inbox",
-    "author_list": "Inbox",
+    "author_list": "Inbox", "rising": "Inbox",
     "post_list": "Publishing", "calendar_month": "Publishing", "emergency": "Publishing",
     "alerts_admin": "Publishing",
     "channel_list": "Channels", "account_request_list": "Channels", "housekeeping_report": "Channels",
+    "source_list": "Channels", "watchlist": "Channels",
     "policy_list": "Governance", "training_mine": "Governance", "audit_list": "Governance",
+    "moderation_log": "Governance",
     "report_home": "Reports",
-    "rule_list": "Admin", "system_status": "Admin",
+    "rule_list": "Admin", "triage_quality": "Admin", "system_status": "Admin",
 }
 
 

@@ -45,6 +45,9 @@ navigation.register("FOI register", "foi_list",
                     order=30)
 navigation.register("Rules", "rule_list", roles={Role.WEB_TEAM, Role.ADMINISTRATOR},
                     description="The escalation matrix: which mentions go where, and who is told.", order=80)
+navigation.register("Triage quality", "triage_quality", roles={Role.WEB_TEAM, Role.ADMINISTRATOR},
+                    description="How well the classifier reads mentions, the council's corrections and retraining.",
+                    order=81)
 
 
 def _home_cases(request):
