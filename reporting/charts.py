@@ -96,8 +96,6 @@ def nice_scale(low: float, high: float, ticks: int = 5, *, min_step: float = 0) 
     raw = max((high - low) / ticks, min_step)
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    if step < 1 and float(low).is_integer() and float(high).is_integer():
-        step = 1  # counts: whole-number ticks only
     first = math.floor(low / step) * step
     out, value = [], first
     while value < high + step / 2:

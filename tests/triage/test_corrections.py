@@ -100,6 +100,8 @@ def test_who_may_not_move_a_case_is_refused_before_the_input_is_read(cases_by_sc
 def test_every_decision_about_where_a_mention_belonged_is_a_label(post, case_of, services, staff):
     web = staff[Role.WEB_TEAM]
     handed = case_of(post("The library in Kilburn had no heating all morning"))
+    Case.objects.filter(pk=handed.pk).update(service=services["leisure"])  # a hand-over goes to another service
+    handed.refresh_from_db()
     triage_services.case_hand_over(actor=web, case=handed, service=services["libraries"])
     escalated = case_of(post("Is it true the council is selling the park to developers?"))
     triage_services.case_escalate(actor=web, case=escalated, reason="Rumour spreading")
