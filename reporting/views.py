@@ -16,7 +16,7 @@ from .filters import can_see_reports, report_query_build
 from .forms import CommitteeReportForm, ReportFilterForm
 
 PAGES = [("report_home", "Summary"), ("report_growth", "Channel growth"), ("report_mentions", "Mention volume"),
-         ("report_triage", "Triage performance"), ("report_publishing", "Publishing")]
+         ("report_triage", "Triage performance"), ("report_publishing", "Posts published")]
 RECENT_RUNS = 10
 
 

@@ -79,7 +79,7 @@ def test_hostile_mentions_are_shown_escaped_and_nothing_runs(hostile, signed_in)
     assert_inert(web)
     on_list = texts(web)
     for text in HOSTILE.values():
-        assert shown(truncatechars(text, 280)) in on_list
+        assert shown(truncatechars(text, 200)) in on_list
     assert web.page.locator("td", has_text=HOSTILE_HANDLE).count() >= len(HOSTILE)
 
     for name, mention in hostile.items():

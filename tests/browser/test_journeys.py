@@ -24,10 +24,11 @@ def test_customer_services_answers_a_case(demo_mentions, signed_in, sim_control)
     assert "route=customer_service" in cso.path
     rows = cso.page.locator("#case-rows tr")
     assert rows.count() >= 1
-    cso.page.locator("#case-rows tr a.govuk-link").first.click()
-    cso.check("the case")
-    case = Case.objects.get(pk=int(re.search(r"/cases/(\d+)/", cso.path).group(1)))
+    cso.page.locator("#case-rows tr a.govuk-link").first.click()  # the case in the preview pane
+    cso.check("the queue with a case chosen")
+    case = Case.objects.get(pk=int(re.search(r"(?:/cases/|[?&]case=)(\d+)", cso.path).group(1)))
     assert case.route == "customer_service"
+    cso.goto(f"/cases/{case.pk}/", check="the case")
 
     # An empty reply is refused, and nothing reaches the platform.
     cso.submit("Post the reply", check=None)
@@ -138,7 +139,7 @@ def test_an_administrator_edits_a_rule_of_the_escalation_matrix(demo_mentions, s
     before = dict(rule.conditions)
 
     conditions = admin.page.get_by_label("Conditions", exact=True)
-    conditions.fill('{"criticality_in": ["high", "medium"')
+    conditions.fill('{"intent_in": ["comms_escalation", "customer_service"')
     admin.submit("Save the rule", check=None)
     summary = admin.error_summary()
     admin.check("the rule: bad JSON")
@@ -146,8 +147,8 @@ def test_an_administrator_edits_a_rule_of_the_escalation_matrix(demo_mentions, s
     rule.refresh_from_db()
     assert rule.conditions == before
 
-    assert before == {"criticality_in": ["high"]}
-    changed = {"criticality_in": ["high", "medium"]}
+    assert before == {"intent_in": ["comms_escalation"]}
+    changed = {"intent_in": ["comms_escalation", "customer_service"]}
     conditions.fill(json.dumps(changed, indent=2))
     admin.submit("Preview on the last 1,000 mentions", check="the rule: preview")
     assert "Preview: not saved yet" in admin.page.locator("#preview-title").inner_text()
@@ -333,7 +334,7 @@ def test_a_communications_officer_reads_every_report_and_makes_the_committee_rep
     comms = signed_in("comms")
     comms.follow("Reports", check="reports: summary")
     assert comms.page.locator("#headlines li").count() >= 1
-    for name in ("Channel growth", "Mention volume", "Triage performance", "Publishing"):
+    for name in ("Channel growth", "Mention volume", "Triage performance", "Posts published"):
         comms.follow(name, check=f"reports: {name}")
         assert comms.page.locator("h1").inner_text() == name
         for chart in comms.page.locator("section svg[role=img]").all():  # no chart without its table
