@@ -682,6 +682,7 @@ class Drill:
         """Wait, without touching anything, until every mention is in and each endpoint has had a clean
         poll since the faults stopped."""
         from monitoring.models import Mention, PollState
+        from monitoring.services import polled_elsewhere
 
         def stored_all() -> bool:
             for platform, ids in self.expected.items():
@@ -694,8 +695,8 @@ class Drill:
             self.supervise()
             since = datetime.fromtimestamp(faults_off, tz=UTC)
             behind = PollState.objects.filter(enabled=True, channel__connection__needs_reauth=False).exclude(
-                last_success_at__gt=since)
-            return not behind.exists()
+                last_success_at__gt=since).select_related("channel")
+            return not [s for s in behind if not polled_elsewhere(s)]  # a shared search polls on one channel
 
         started = time.time()
         try:
@@ -772,7 +773,12 @@ class Drill:
 
         from monitoring.clients import client_for
         from monitoring.models import Mention, PollState
-        from monitoring.services import watch_terms_for
+        from monitoring.services import (
+            is_shared_search,
+            polled_elsewhere,
+            watch_terms_for,
+            watch_terms_for_platform,
+        )
         from platforms.base import PlatformError
 
         states = list(PollState.objects.filter(enabled=True).select_related("channel", "channel__connection"))
@@ -789,7 +795,8 @@ class Drill:
                    f"mismatches {mismatched[:3] or 0}; stored by no poll state {untracked}")
 
         ahead, unread, errors, pages = [], [], [], 0
-        read = [s for s in states if getattr(s.channel, "connection", None) and not s.channel.connection.needs_reauth]
+        read = [s for s in states if getattr(s.channel, "connection", None) and not s.channel.connection.needs_reauth
+                and not polled_elsewhere(s)]  # a shared search is read where it polls
         # These reads are the drill's, not the product's: they must not wait on, or use up, the rate limits
         # and quotas the product's polls have been spending (a YouTube search costs 100 of 10,000 units).
         buckets = self.ctl("GET", "ratelimits")["buckets"]
@@ -797,7 +804,9 @@ class Drill:
         for state in read:
             # Read on from the stored cursor as the next polls would, to the end of the walk, storing nothing.
             client = client_for(state.channel, connection=state.channel.connection)
-            cursor, terms, missing = state.cursor, watch_terms_for(state.channel), 0
+            terms = (watch_terms_for_platform(state.channel.platform) if is_shared_search(state.channel.platform, state.endpoint)
+                     else watch_terms_for(state.channel))
+            cursor, missing = state.cursor, 0
             for _ in range(100):
                 try:
                     page = self._fetch(client, state.endpoint, cursor, terms)

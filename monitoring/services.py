@@ -195,7 +195,7 @@ def ingest_page(*, state: PollState, page: Page, expected_cursor: str) -> Ingest
     """Store one page and move the cursor, all or nothing."""
     raw = RawPayload.objects.create(channel=state.channel, endpoint=state.endpoint, body=storable(page.raw_body))
     channel_of = (search_channels(platform=state.channel.platform, items=page.items)
-                  if _is_shared(state.channel.platform, state.endpoint) else None)
+                  if is_shared_search(state.channel.platform, state.endpoint) else None)
     result = ingest_items(channel=state.channel, items=page.items, raw=raw, channel_of=channel_of)
     now = timezone.now()
     moved = PollState.objects.filter(pk=state.pk, cursor=expected_cursor).update(
@@ -293,12 +293,10 @@ def poll_run(*, state_id: int, client=None) -> dict:
                                              or connection.needs_reauth):
         _release(state_id)
         return {"skipped": "channel not connected or needs re-authorising"}
-    shared = _is_shared(state.channel.platform, state.endpoint)
-    if shared:
-        searcher = search_channel(platform=state.channel.platform)
-        if searcher is None or searcher.pk != state.channel_id:
-            _release(state_id)
-            return {"skipped": f"searched once for the platform, on {searcher}"}
+    shared = is_shared_search(state.channel.platform, state.endpoint)
+    if shared and polled_elsewhere(state):
+        _release(state_id)
+        return {"skipped": f"searched once for the platform, on {search_channel(platform=state.channel.platform)}"}
     if state.channel.platform == "bluesky" and state.endpoint == "search":
         from .jetstream import stream_live
 
@@ -397,10 +395,19 @@ def watch_terms_for(channel: Channel) -> list[str]:
 
 # --- one search per platform -----------------------------------------------------
 
-def _is_shared(platform: str, endpoint: str) -> bool:
+def is_shared_search(platform: str, endpoint: str) -> bool:
     from platforms import CLIENTS, client_class
 
     return platform in CLIENTS and endpoint in client_class(platform).shared_endpoints
+
+
+def polled_elsewhere(state: PollState) -> bool:
+    """A shared search of this poll state runs on another channel (or on none): its own poll
+    skips, and it never has a poll of its own to wait for."""
+    if not is_shared_search(state.channel.platform, state.endpoint):
+        return False
+    searcher = search_channel(platform=state.channel.platform)
+    return searcher is None or searcher.pk != state.channel_id
 
 
 def search_channel(*, platform: str) -> Channel | None:
