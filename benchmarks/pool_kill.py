@@ -132,8 +132,10 @@ class Run:
         last = [f"last-{i}" for i in range(per)]
         self.send(last)
         sent += last
+        # Wait for every task sent, not only the last batch: a task whose pool process was killed
+        # is given back to the broker and may run after the last batch.
         deadline = time.time() + args.recover_timeout
-        while time.time() < deadline and not set(last) <= self.done():
+        while time.time() < deadline and not set(sent) <= self.done():
             if self.worker.poll() is not None:
                 self.start_worker()
             time.sleep(0.5)
