@@ -13,7 +13,8 @@ and its server time (request in, response out: middleware, SQL, templates) is ti
 p95, beside the CPU time of this process per request. The SQL queries of each request are
 counted separately, per filter, search term or case state (the count must not grow with N).
 Sizes are measured one after another in the same run, so the ratios come from one machine
-state. Goals (issue 8): p95 <= 100 ms for each page, the same query count at every size.
+state. Goals: p95 <= 60 ms for the queues, 50 ms for the preview pane's fragment, 100 ms for the other
+pages (searches in every status included), and the same query count at every size.
 Figures and what they showed: docs/performance.md.
 
 The databases are kept (cs_dashboard_<N>) for EXPLAIN; --reuse measures them again without
@@ -423,23 +424,27 @@ def pages(rng, requests: int) -> list[dict]:
         return [(queries[i % len(queries)], f"{base}?{queries[i % len(queries)]}") for i in range(n)]
 
     few = max(10, requests // 10)  # the slow extras are asked fewer times
+    # Goals, p95 in ms: the queues 60, the preview pane's fragment 50, every other page 100.
     return [
-        {"name": "queue", "who": web, "role": "web team", "urls": same("/cases/")},
-        {"name": "queue, service editor", "who": editor, "role": "service editor (waste)", "urls": same("/cases/")},
-        {"name": "queue, customer services", "who": cso, "role": "customer services officer",
+        {"name": "queue", "who": web, "role": "web team", "goal": 60, "urls": same("/cases/")},
+        {"name": "queue, service editor", "who": editor, "role": "service editor (waste)", "goal": 60,
          "urls": same("/cases/")},
-        {"name": "filtered queue", "who": web, "role": "web team", "urls": rotate("/cases/", filtered)},
-        {"name": "text search", "who": web, "role": "web team", "urls": rotate("/cases/", searches)},
-        {"name": "case page", "who": web, "role": "web team",
+        {"name": "queue, customer services", "who": cso, "role": "customer services officer", "goal": 60,
+         "urls": same("/cases/")},
+        {"name": "filtered queue", "who": web, "role": "web team", "goal": 100, "urls": rotate("/cases/", filtered)},
+        {"name": "text search", "who": web, "role": "web team", "goal": 100, "urls": rotate("/cases/", searches)},
+        {"name": "text search, all statuses", "who": web, "role": "web team", "goal": 100,
+         "urls": rotate("/cases/", [f"{q}&status=all" for q in searches])},
+        {"name": "case page", "who": web, "role": "web team", "goal": 100,
          "urls": [(f"state={states[pk]}", f"/cases/{pk}/") for pk in chosen if pk in states]},
+        {"name": "preview pane (fragment)", "who": web, "role": "web team", "goal": 50, "headers": {"HX-Request": "true"},
+         "urls": [(f"state={states[pk]}", f"/cases/{pk}/preview/") for pk in chosen if pk in states]},
         {"name": "live updates (htmx poll)", "who": web, "role": "web team", "extra": True,
          "urls": same(f"/cases/updates/?since={last}")},
         {"name": "dashboard overview", "who": web, "role": "web team", "extra": True, "urls": same("/dashboard/")},
         {"name": "mentions page", "who": web, "role": "web team", "extra": True, "urls": same("/mentions/")},
         {"name": "mentions search", "who": web, "role": "web team", "extra": True,
          "urls": rotate("/mentions/", searches, few)},
-        {"name": "text search, all statuses", "who": web, "role": "web team", "extra": True,
-         "urls": rotate("/cases/", [f"{q}&status=all" for q in searches], few)},
     ]
 
 
@@ -458,12 +463,13 @@ def measure(requests: int, *, explain: bool, seed: int = 3) -> list[dict]:
     out = []
     for page in pages(rng, requests):
         client = _client(page["who"])
+        headers = page.get("headers", {})
         for _, url in page["urls"][:5]:  # warm: connection, session, caches
-            assert client.get(url).status_code == 200, url
+            assert client.get(url, headers=headers).status_code == 200, url
         times, cpu, per_key = [], [], {}
         for key, url in page["urls"]:
             t, c = time.perf_counter(), time.process_time()
-            response = client.get(url)
+            response = client.get(url, headers=headers)
             ms = (time.perf_counter() - t) * 1000
             cpu.append((time.process_time() - c) * 1000)
             if response.status_code != 200:
@@ -474,18 +480,18 @@ def measure(requests: int, *, explain: bool, seed: int = 3) -> list[dict]:
         queries, sql_ms, slowest = {}, [], []
         for key, url in [*dict(reversed(page["urls"])).items(), *page["urls"][:20]]:
             with CaptureQueriesContext(connection) as ctx:
-                client.get(url)
+                client.get(url, headers=headers)
             queries.setdefault(key, len(ctx.captured_queries))
             if queries[key] != len(ctx.captured_queries):
                 queries[f"{key} (again)"] = len(ctx.captured_queries)
             sql_ms.append(sum(float(q["time"]) for q in ctx.captured_queries) * 1000)
             slowest += [(float(q["time"]) * 1000, url, q["sql"]) for q in ctx.captured_queries]
         reset_queries()
-        row = {"page": page["name"], "role": page["role"], "extra": page.get("extra", False),
+        row = {"page": page["name"], "role": page["role"], "extra": page.get("extra", False), "goal": page.get("goal"),
                "requests": len(times), "p50": percentile(times, 50), "p95": percentile(times, 95),
                "max": max(times), "cpu_p50": percentile(cpu, 50), "queries": queries,
                "sql_ms_p50": statistics.median(sql_ms)}
-        if len(per_key) > 1 and not page["name"].startswith("case page"):
+        if len(per_key) > 1 and not page["name"].startswith(("case page", "preview")):
             row["variants"] = {key: statistics.median(ms) for key, ms in per_key.items()}
         out.append(row)
         say(f"  {row['page']:<28} p50 {row['p50']:7.1f} ms  p95 {row['p95']:7.1f} ms  queries "
@@ -581,8 +587,9 @@ def report(results: list[dict]) -> bool:
             same = bool(common) and all(len({x["queries"][k] for x in rows}) == 1 for k in common)
             line += f"{rows[-1]['p95'] / rows[0]['p95']:>10.1f}x{'yes' if same else 'NO':>14}"
             ok &= same
-        met = all(x["p95"] <= GOAL_P95_MS for x in rows)
-        line += "" if met else "   over 100 ms" + (" (extra)" if row["extra"] else "")
+        goal = row.get("goal") or GOAL_P95_MS
+        met = all(x["p95"] <= goal for x in rows)
+        line += "" if met else f"   over {goal:.0f} ms" + (" (extra)" if row["extra"] else "")
         ok &= met or row["extra"]
         say(line)
     for i, row in enumerate(results[0]["pages"]):
@@ -591,8 +598,9 @@ def report(results: list[dict]) -> bool:
             for variant in row["variants"]:
                 say(f"  {variant:<55}" + "".join(f"{r['pages'][i]['variants'].get(variant, float('nan')):>9.1f}"
                                                  for r in results))
-    say(f"\nGoal: p95 <= {GOAL_P95_MS:.0f} ms for the queue, filtered queue, text search and case page, and the same "
-        f"query count at every size (pages marked extra are shown, not judged): {'met' if ok else 'missed'}.")
+    goals = ", ".join(f"{row['page']} {row['goal']}" for row in results[0]["pages"] if row.get("goal"))
+    say(f"\nGoals, p95 in ms: {goals}; and the same query count at every size (pages marked extra are shown, "
+        f"not judged): {'met' if ok else 'missed'}.")
     return ok
 
 

@@ -36,9 +36,10 @@ log = logging.getLogger(__name__)
 BATCH = 500
 # Functions called with the new mentions (saved, their author and channel attached), inside the
 # page's transaction (triage routes them), and with the ids of known mentions whose replies or
-# reshares grew.
+# reshares grew, and with the ids of mentions whose text was edited.
 NEW_MENTION_HOOKS: list = []
 GROWN_MENTION_HOOKS: list = []
+EDITED_MENTION_HOOKS: list = []
 # A function returning, once per batch, a scorer of (followers, verified) → an author's influence
 # 0–100 under the thresholds in force (triage registers it).
 AUTHOR_INFLUENCE: list = []
@@ -188,6 +189,8 @@ def _refresh_edited(items: dict[str, Item], existing: dict[str, int]) -> None:
             changed.append(mention)
     if changed:
         bulk.update(Mention, changed, ["text", "url"])
+        for hook in EDITED_MENTION_HOOKS:
+            hook([m.pk for m in changed])
 
 
 @transaction.atomic

@@ -13,6 +13,8 @@ if services.mentions_route not in monitoring_services.NEW_MENTION_HOOKS:
     monitoring_services.NEW_MENTION_HOOKS.append(services.mentions_route)
 if services.mentions_rethink not in monitoring_services.GROWN_MENTION_HOOKS:
     monitoring_services.GROWN_MENTION_HOOKS.append(services.mentions_rethink)
+if services.cases_search_refresh not in monitoring_services.EDITED_MENTION_HOOKS:
+    monitoring_services.EDITED_MENTION_HOOKS.append(services.cases_search_refresh)
 # Comments with a blocked word marked "hide incoming" are hidden automatically, on the record.
 from . import moderation  # noqa: E402
 

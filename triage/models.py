@@ -247,6 +247,13 @@ class ServiceTopic(models.Model):
 # States in which a case is on the working queue (the dashboard's default "open" filter).
 WORKING_STATES = ("new", "acknowledged", "in_progress", "with_service", "responded")
 # Priority as a number, highest last: the "priority" sort of the queue, and its index.
+def case_search_text(text: str, handle: str) -> str:
+    """What the cases' text search looks in: the opening mention's words and its author's handle,
+    case-folded (the search folds its term the same way), so one trigram index serves it. NUL,
+    which PostgreSQL's text cannot hold, becomes a space (the mention keeps it exactly)."""
+    return f"{text}\n@{handle.lstrip('@')}".casefold().replace("\x00", " ")
+
+
 PRIORITY_RANK = models.Case(*[models.When(priority=p, then=models.Value(i)) for i, p in enumerate(matrix.PRIORITIES)],
                             default=models.Value(0), output_field=models.IntegerField())
 
@@ -293,6 +300,9 @@ class Case(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1, help_text="Goes up with every change; stale saves are refused.")
+    search_text = models.TextField(blank=True, default="", editable=False,
+                                   help_text="The opening mention's text and author, case-folded, for the text "
+                                             "search (case_search_text; a trigram index on PostgreSQL).")
     updated_at = models.DateTimeField(auto_now=True)
 
     OPEN_STATES = (State.NEW, State.ACKNOWLEDGED, State.IN_PROGRESS, State.WITH_SERVICE, State.RESPONDED,
@@ -336,6 +346,10 @@ class Case(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state != self.State.CLOSED
+
+
+# The search column repeats the mention's words: the audit trail records changes to a case, not them.
+Case._meta.get_field("search_text").audit_hidden = True
 
 
 class CaseEvent(models.Model):

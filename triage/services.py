@@ -36,6 +36,7 @@ from .models import (
     Route,
     RoutingLabel,
     Rule,
+    case_search_text,
 )
 
 log = logging.getLogger(__name__)
@@ -228,6 +229,7 @@ def _new_case(mention: Mention, d: matrix.Decision, cfg: config.TriageConfig, re
         service_id=service_id, rule_name=d.rule[:200], explanation=d.explanation, sla_policy=d.sla or "",
         opened_at=received, out_of_hours=clock.out_of_hours(received),
         clock_started_at=clock.next_working_moment(received) if due else None, sla_due_at=due,
+        search_text=case_search_text(mention.text, mention.author.handle),
     )
 
 
@@ -424,6 +426,20 @@ def mentions_rethink(mention_ids: Sequence[int]) -> int:
 
 
 @transaction.atomic
+def cases_search_refresh(mention_ids: Sequence[int]) -> int:
+    """After mentions' text changed (an edited blog post): their cases' search text follows."""
+    cases = list(Case.objects.filter(mention_id__in=list(mention_ids)).select_related("mention__author")
+                 .only("id", "search_text", "mention__text", "mention__author__handle"))
+    changed = []
+    for case in cases:
+        text = case_search_text(case.mention.text, case.mention.author.handle)
+        if case.search_text != text:
+            case.search_text = text
+            changed.append(case)
+    Case.objects.bulk_update(changed, ["search_text"], batch_size=BATCH)
+    return len(changed)
+
+
 def mentions_forget(mention_ids: Sequence[int]) -> int:
     """Before mentions are deleted (retention or an erasure request): delete the cases they
     opened, with their timelines and FOI records. Mentions that only joined a case leave it."""

@@ -100,13 +100,32 @@ document.addEventListener("keydown", (event) => {
   action();
 });
 
+// Live updates add rows at the top of the list. What the reader was looking at stays where it
+// was on the screen: the chosen row (or the first row in view) is measured before the new rows
+// arrive and the page is scrolled by as much as it moved. (Browsers that anchor scrolling
+// themselves leave nothing to correct.)
+let anchor = null;
+
+function rowInView() {
+  const chosen = rows().find((row) => row.dataset.case === chosenId());
+  const visible = (row) => { const box = row.getBoundingClientRect(); return box.bottom > 0 && box.top < innerHeight; };
+  return chosen && visible(chosen) ? chosen : rows().find(visible);
+}
+
+document.body.addEventListener("htmx:beforeSwap", (event) => {
+  if (event.detail.elt?.id !== "case-poller" || window.scrollY === 0) return;
+  const row = rowInView();
+  anchor = row ? { row, top: row.getBoundingClientRect().top } : null;
+});
+
 document.body.addEventListener("htmx:afterSettle", (event) => {
+  markChosen();  // after a live update too: the chosen case stays chosen
   if (event.target.id === "case-preview") {
-    markChosen();
     const heading = preview()?.querySelector("h2");
     if (heading) say(`${heading.textContent} shown beside the list.`);
-  } else {
-    markChosen();  // live updates add rows at the top; the chosen case stays chosen
+  } else if (anchor) {
+    if (anchor.row.isConnected) window.scrollBy(0, anchor.row.getBoundingClientRect().top - anchor.top);
+    anchor = null;
   }
 });
 markChosen();

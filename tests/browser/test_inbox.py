@@ -11,7 +11,9 @@ def chosen(checked) -> str | None:
 
 
 def wait_for_case(checked, pk) -> None:
+    """Until the case is in the preview pane and marked as chosen in the list."""
     checked.page.wait_for_selector(f'#case-preview-body[data-case="{pk}"]')
+    checked.page.wait_for_selector(f"#case-row-{pk}.app-inbox__row--selected")
 
 
 def test_triage_in_the_inbox_with_the_keyboard_alone(demo_mentions, signed_in):
@@ -87,3 +89,59 @@ def test_triage_in_the_inbox_with_the_keyboard_alone(demo_mentions, signed_in):
     comms.press("Enter", navigates=True)
     comms.check("inbox: closed")
     assert Case.objects.get(pk=rows[1]).state == "closed"
+
+
+def _new_mentions(count: int) -> None:
+    """Mentions heard while the inbox is open, through the real ingestion (routed as in production)."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from monitoring.models import Channel
+    from monitoring.services import ingest_items
+    from platforms.base import Author, Item
+
+    channel = Channel.objects.filter(platform="x").order_by("pk").first()
+    items = [Item(platform="x", external_id=f"live-{i}", kind="mention", posted_at=timezone.now(),
+                  text=f"@{channel.handle.lstrip('@')} my bin on Quarry Road {i} was missed again, can someone come?",
+                  url=f"https://x.example/live/{i}",
+                  author=Author(external_id=f"live-author-{i}", handle=f"@quarry{i}", display_name="", followers=40))
+             for i in range(count)]
+    with transaction.atomic():
+        ingest_items(channel=channel, items=items, raw=None)
+
+
+def test_live_updates_keep_the_chosen_case_and_the_place_in_the_list(demo_mentions, signed_in):
+    """New cases arrive at the top while a case further down is chosen and the list is scrolled:
+    the case stays chosen, in the preview pane and in the list, and stays where it was on the
+    screen. The browser's own scroll anchoring is turned off, so the inbox's script must do it."""
+    comms = signed_in("comms", bypass_csp=True)
+    comms.goto("/cases/?status=all&sort=newest&size=100", check="inbox")
+    comms.page.add_style_tag(content="* { overflow-anchor: none !important; }")
+    rows = comms.page.eval_on_selector_all("#case-rows tr[data-case]", "rows => rows.map(r => r.dataset.case)")
+    assert len(rows) >= 20, len(rows)
+    for _ in range(12):
+        comms.press("j")
+    pk = rows[11]
+    wait_for_case(comms, pk)
+    comms.page.evaluate(f"() => document.getElementById('case-row-{pk}').scrollIntoView({{block: 'center'}})")
+    scrolled = comms.page.evaluate("() => window.scrollY")
+    assert scrolled > 0
+    top = comms.page.evaluate(f"() => document.getElementById('case-row-{pk}').getBoundingClientRect().top")
+
+    _new_mentions(3)
+    comms.page.wait_for_function(
+        "n => document.querySelectorAll('#case-rows tr[data-case]').length >= n", arg=len(rows) + 3, timeout=20_000)
+    comms.page.wait_for_timeout(300)  # the settle step, where the place is kept
+    assert comms.page.eval_on_selector_all("#case-rows tr[data-case]", "rows => rows.map(r => r.dataset.case)")[3:] \
+        == rows
+    assert chosen(comms) == pk
+    row = comms.page.locator(f"#case-row-{pk}")
+    assert "app-inbox__row--selected" in row.get_attribute("class")
+    assert row.locator(".app-inbox__open").get_attribute("aria-current") == "true"
+    assert comms.page.evaluate("() => window.scrollY") > scrolled  # the page moved with the rows
+    now = comms.page.evaluate(f"() => document.getElementById('case-row-{pk}').getBoundingClientRect().top")
+    assert abs(now - top) <= 2, (top, now)
+    assert "new case" in comms.page.locator("#case-announcer").inner_text()
+    comms.check("inbox: new cases arrived above the chosen one")
+    comms.press("j")  # the shortcuts carry on from the chosen case
+    wait_for_case(comms, rows[12])
