@@ -190,7 +190,9 @@ def main() -> int:
 
     var_dir = Path(tempfile.mkdtemp(prefix="council-social-demo-"))
     demo = Demo(var_dir)
-    signal.signal(signal.SIGTERM, _interrupted)  # stopped by a signal: stop the demo as on Ctrl-C
+    # Ctrl-C or a SIGTERM stops the demo (SIGINT is set too, as a shell ignores it in a background job).
+    signal.signal(signal.SIGINT, _interrupted)
+    signal.signal(signal.SIGTERM, _interrupted)
     try:
         say(f"Starting the demo (python3 run.py) at {demo.url}, VAR_DIR {var_dir} …")
         started = time.time()
