@@ -49,11 +49,14 @@ def _thread(mention: Mention):
 
 def legal_hold(mention: Mention) -> str:
     """Why nothing in the mention's thread may be deleted now, or "" when it may."""
-    from .models import FoiRequest
+    from .models import FoiRequest, MentionRouting
 
     thread = _thread(mention)
-    if FoiRequest.objects.filter(responded_at__isnull=True).filter(
-            Q(case__mention__in=thread) | Q(case__routings__mention__in=thread)).exists():
+    # The cases of the thread's mentions, by their routings and by the mentions that opened them:
+    # two plain semi-joins, each on an index (an OR across the joins would read every FOI request).
+    waiting = FoiRequest.objects.filter(responded_at__isnull=True)
+    if (waiting.filter(case__in=MentionRouting.objects.filter(mention__in=thread).values("case")).exists()
+            or waiting.filter(case__mention__in=thread).exists()):
         return ("An FOI request in this thread has not been answered: deleting anything in it could be an offence "
                 "under section 77 of the Freedom of Information Act. Hide it instead.")
     if DataRequest.objects.filter(closed_at__isnull=True, author__in=thread.values("author")).exists():
