@@ -179,12 +179,23 @@ class BulkForm(forms.Form):
     action = forms.ChoiceField(label="With the chosen cases", choices=[
         ("acknowledge", "Acknowledge"), ("assign", "Assign"), ("close", "Close")])
     cases = CaseIdsField(label="Cases")
-    assignee = forms.ModelChoiceField(queryset=None, required=False, label="Assign to",
-                                      empty_label="Choose someone (for Assign)")
+    assignee = forms.TypedChoiceField(required=False, label="Assign to", coerce=int, empty_value=None)
 
     def __init__(self, *args, users=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = users
+        # Names read as plain values: this form is on every visit to the inbox, and a council has
+        # hundreds of staff (a model instance each would cost more than the list's rows).
+        self.users = users
+        names = users.values_list("pk", "first_name", "last_name", "username")
+        self.fields["assignee"].choices = [("", "Choose someone (for Assign)")] + [
+            (pk, f"{first} {last}".strip() or username) for pk, first, last, username in names]
+
+    def clean_assignee(self):
+        pk = self.cleaned_data.get("assignee")
+        user = None if pk is None else self.users.filter(pk=pk).first()
+        if pk is not None and user is None:
+            raise forms.ValidationError("Choose someone who can still be given cases.")
+        return user
 
     def clean(self):
         data = super().clean()
