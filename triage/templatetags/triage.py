@@ -99,19 +99,19 @@ _PICK = (
     'Choose case {pk}</span></label>\n      </div>\n    </div>\n  </td>\n')
 
 
-def _row(case, *, can_work: bool, query: str, chosen, new: bool) -> str:
+def _row(case, *, can_work: bool, query: str, chosen, new: bool, preview: str) -> str:
     mention, author = case.mention, case.mention.author
     chosen_here = chosen is not None and str(chosen) == str(case.pk)
     due = ""
     if case.sla_due_at:
         local = timezone.localtime(case.sla_due_at)
-        due = format_html('<time datetime="{}">{}</time><br>', dateformat.format(local, "c"),
+        due = format_html('<time datetime="{}">{}</time><br>', local.isoformat(),
                           dateformat.format(local, "D j M H:i"))
     return format_html(
         _ROW, pk=case.pk, selected=" app-inbox__row--selected" if chosen_here else "",
         pick=format_html(_PICK, pk=case.pk) if can_work else "",
         href=f"?{query}&case={case.pk}" if query else f"?case={case.pk}",
-        preview=reverse("case_preview", args=[case.pk]) + (f"?{query}" if query else ""),
+        preview=preview.replace(_SENTINEL, str(case.pk)) + (f"?{query}" if query else ""),
         current=mark_safe(' aria-current="true"') if chosen_here else "",
         new=mark_safe(' <strong class="govuk-tag govuk-tag--blue">New</strong>') if new else "",
         state_tag=STATE_TAGS.get(case.state, ""), state=case.get_state_display(),
@@ -127,8 +127,12 @@ def _row(case, *, can_work: bool, query: str, chosen, new: bool) -> str:
         if case.out_of_hours else "")
 
 
+_SENTINEL = "987654321"  # a case id in the preview's address, replaced by each row's own
+
+
 @register.simple_tag
 def case_rows(cases, *, can_work=False, query="", chosen=None, new=False) -> str:
     """The inbox list's rows (a row per case: what it is, whose, and when it is due)."""
-    return mark_safe("".join(_row(case, can_work=can_work, query=query, chosen=chosen, new=new)  # noqa: S308
-                             for case in cases))
+    preview = reverse("case_preview", args=[int(_SENTINEL)])
+    return mark_safe("".join(_row(case, can_work=can_work, query=query, chosen=chosen, new=new,  # noqa: S308
+                                  preview=preview) for case in cases))
