@@ -85,7 +85,9 @@ def mentions_count(mentions: Sequence[Mention]) -> int:
     if not counts:
         return 0
     table = TopicCount._meta.db_table
-    rows = [(kind, topic, hour, n) for (kind, topic, hour), n in counts.items()]
+    # As the ORM writes a datetime (on SQLite a naive UTC string), so that its queries find the rows.
+    adapt = connection.ops.adapt_datetimefield_value
+    rows = [(kind, topic, adapt(hour), n) for (kind, topic, hour), n in counts.items()]
     with connection.cursor() as cursor:
         for i in range(0, len(rows), 500):
             chunk = rows[i:i + 500]
