@@ -244,9 +244,6 @@ class ServiceTopic(models.Model):
             raise ValidationError({"phrases": errors})
 
 
-# States in which a case is on the working queue (the dashboard's default "open" filter).
-WORKING_STATES = ("new", "acknowledged", "in_progress", "with_service", "responded")
-# Priority as a number, highest last: the "priority" sort of the queue, and its index.
 def case_search_text(text: str, handle: str) -> str:
     """What the cases' text search looks in: the opening mention's words and its author's handle,
     case-folded (the search folds its term the same way), so one trigram index serves it. NUL,
@@ -254,6 +251,9 @@ def case_search_text(text: str, handle: str) -> str:
     return f"{text}\n@{handle.lstrip('@')}".casefold().replace("\x00", " ")
 
 
+# States in which a case is on the working queue (the dashboard's default "open" filter).
+WORKING_STATES = ("new", "acknowledged", "in_progress", "with_service", "responded")
+# Priority as a number, highest last: the "priority" sort of the queue, and its index.
 PRIORITY_RANK = models.Case(*[models.When(priority=p, then=models.Value(i)) for i, p in enumerate(matrix.PRIORITIES)],
                             default=models.Value(0), output_field=models.IntegerField())
 

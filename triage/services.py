@@ -425,7 +425,6 @@ def mentions_rethink(mention_ids: Sequence[int]) -> int:
     return len(cases)
 
 
-@transaction.atomic
 def cases_search_refresh(mention_ids: Sequence[int]) -> int:
     """After mentions' text changed (an edited blog post): their cases' search text follows."""
     cases = list(Case.objects.filter(mention_id__in=list(mention_ids)).select_related("mention__author")
@@ -440,6 +439,7 @@ def cases_search_refresh(mention_ids: Sequence[int]) -> int:
     return len(changed)
 
 
+@transaction.atomic
 def mentions_forget(mention_ids: Sequence[int]) -> int:
     """Before mentions are deleted (retention or an erasure request): delete the cases they
     opened, with their timelines and FOI records. Mentions that only joined a case leave it."""
