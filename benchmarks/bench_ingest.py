@@ -229,6 +229,9 @@ def main():
     from triage import config
 
     config.current()  # the live model loaded, as a running worker has it (pool processes load their own)
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018  the URL modules imported, as by a worker's first case link
     import psycopg
     from django.db import connections
 

@@ -13,6 +13,9 @@ of the time bulk_create spends on a page). Elsewhere (SQLite) these are bulk_cre
                                                  create or refresh; a row whose values are
                                                  unchanged is not written again
     update(model, objs, fields)                  these fields of saved instances
+    tally(model, counts, key_fields=..., count_field=...)
+                                                 add {key: n} to the rows' counts, creating
+                                                 the rows that are missing
 """
 import json
 import operator
@@ -156,6 +159,42 @@ def insert_rows(model, rows: Sequence[dict], *, using: str | None = None) -> Non
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {quote(opts.db_table)} ({columns}) SELECT {columns} FROM "
                        f"json_populate_recordset(NULL::{quote(opts.db_table)}, %s::json)", [document])
+
+
+def tally(model, counts: dict[tuple, int], *, key_fields: Sequence[str], count_field: str,
+          using: str | None = None) -> None:
+    """Add each n of {key values: n} to the count of the row with those key values (a unique
+    key), creating it at n when missing: one statement (one per BATCH rows off PostgreSQL). The
+    rows go in key order, so two writers lock the rows they share in the same order."""
+    if not counts:
+        return
+    using, connection = _target(model, using)
+    opts = model._meta
+    quote = connection.ops.quote_name
+    table = quote(opts.db_table)
+    keys = [opts.get_field(name) for name in key_fields]
+    count = quote(opts.get_field(count_field).column)
+    columns = ", ".join([quote(f.column) for f in keys] + [count])
+    conflict = f"ON CONFLICT ({', '.join(quote(f.column) for f in keys)}) DO UPDATE SET " \
+               f"{count} = {table}.{count} + excluded.{count}"
+    items = sorted(counts.items(), key=lambda item: tuple(str(v) for v in item[0]))
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            names = [f.column for f in keys] + [opts.get_field(count_field).column]
+            document = json.dumps([dict(zip(names, (*key, n), strict=True)) for key, n in items],
+                                  default=_plain, ensure_ascii=False, separators=(",", ":"))
+            cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM "  # noqa: S608
+                           f"json_populate_recordset(NULL::{table}, %s::json) {conflict}", [document])
+            return
+        # As the ORM writes each value (a datetime on SQLite is a naive UTC string), so that its
+        # queries find the rows.
+        rows = [[f.get_db_prep_value(v, connection) for f, v in zip(keys, key, strict=True)] + [n]
+                for key, n in items]
+        for i in range(0, len(rows), BATCH):
+            chunk = rows[i:i + BATCH]
+            values = ", ".join([f"({', '.join(['%s'] * len(chunk[0]))})"] * len(chunk))
+            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values} {conflict}",  # noqa: S608
+                           [v for row in chunk for v in row])
 
 
 def _in_key_order(objs: list, keys) -> list:

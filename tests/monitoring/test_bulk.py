@@ -149,3 +149,21 @@ def test_rows_are_written_in_key_order_so_two_writers_lock_them_in_the_same_orde
     assert insert.index('"external_id":"m1"') < insert.index('"external_id":"m2"') < insert.index(
         '"external_id":"m3"')
     assert {r.external_id: r.pk for r in rows} == dict(Author.objects.values_list("external_id", "pk"))
+
+
+def test_tally_adds_to_counts_and_creates_missing_rows_in_one_statement(channels):
+    from monitoring.models import TopicCount
+
+    hour = WHEN.replace(minute=0, second=0, microsecond=0)
+    hostile = HOSTILE.replace("\x00", "")[:100]  # topics are words, hashtags and places: never a NUL
+    TopicCount.objects.create(kind="phrase", topic="green bins", hour=hour, count=3)
+    counts = {("phrase", "green bins", hour): 2, ("phrase", hostile, hour): 1,
+              ("place", "Mill Lane", hour + timedelta(hours=1)): 4}
+    with CaptureQueriesContext(connection) as queries:
+        bulk.tally(TopicCount, counts, key_fields=("kind", "topic", "hour"), count_field="count")
+    assert len(statements(queries)) == 1
+    bulk.tally(TopicCount, {("place", "Mill Lane", hour + timedelta(hours=1)): 1},
+               key_fields=("kind", "topic", "hour"), count_field="count")
+    assert TopicCount.objects.get(topic="green bins", hour=hour).count == 5
+    assert TopicCount.objects.get(topic=hostile).count == 1
+    assert TopicCount.objects.get(kind="place", hour=hour + timedelta(hours=1)).count == 5
