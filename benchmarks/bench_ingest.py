@@ -91,12 +91,24 @@ def run_pipeline(pages) -> int:
     return created
 
 
+def _warm():
+    """What a running worker has done long before: the live model loaded and the URL modules
+    imported (by its first case link), so that neither is timed."""
+    from django.urls import get_resolver
+
+    from triage import config
+
+    config.current()
+    get_resolver().url_patterns  # noqa: B018
+
+
 def _init_worker(url):
     """A pool process: Django on the pipeline's database, once."""
     import os
 
     os.environ["DATABASE_URL"] = url
     _django.setup(url.rsplit("/", 1)[1], fresh=False)
+    _warm()
 
 
 def _pipeline_share(pages):
@@ -226,12 +238,7 @@ def main():
     from django.core.management import call_command
 
     call_command("demo_council", verbosity=0)  # services, rules, classifier settings and the live model
-    from triage import config
-
-    config.current()  # the live model loaded, as a running worker has it (pool processes load their own)
-    from django.urls import get_resolver
-
-    get_resolver().url_patterns  # noqa: B018  the URL modules imported, as by a worker's first case link
+    _warm()
     import psycopg
     from django.db import connections
 

@@ -168,19 +168,19 @@ def tally(model, counts: dict[tuple, int], *, key_fields: Sequence[str], count_f
     rows go in key order, so two writers lock the rows they share in the same order."""
     if not counts:
         return
-    using, connection = _target(model, using)
+    _, connection = _target(model, using)
     opts = model._meta
     quote = connection.ops.quote_name
     table = quote(opts.db_table)
     keys = [opts.get_field(name) for name in key_fields]
-    count = quote(opts.get_field(count_field).column)
-    columns = ", ".join([quote(f.column) for f in keys] + [count])
+    names = [f.column for f in keys] + [opts.get_field(count_field).column]
+    count = quote(names[-1])
+    columns = ", ".join(map(quote, names))
     conflict = f"ON CONFLICT ({', '.join(quote(f.column) for f in keys)}) DO UPDATE SET " \
                f"{count} = {table}.{count} + excluded.{count}"
     items = sorted(counts.items(), key=lambda item: tuple(str(v) for v in item[0]))
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            names = [f.column for f in keys] + [opts.get_field(count_field).column]
             document = json.dumps([dict(zip(names, (*key, n), strict=True)) for key, n in items],
                                   default=_plain, ensure_ascii=False, separators=(",", ":"))
             cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM "  # noqa: S608
