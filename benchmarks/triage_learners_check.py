@@ -28,12 +28,6 @@ def _ordered(probabilities: np.ndarray, classes) -> np.ndarray:
     return probabilities[:, [list(classes).index(r) for r in ROUTES]]
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
 def out_of_fold(items: list[dict], seed: int) -> dict[str, np.ndarray]:
     """Each learner's route probabilities for every item, from a model that did not see it."""
     texts = [i["text"] for i in items]
@@ -55,7 +49,7 @@ def out_of_fold(items: list[dict], seed: int) -> dict[str, np.ndarray]:
         chars = TfidfVectorizer(analyzer="char", ngram_range=(1, 6), min_df=2, sublinear_tf=True, max_features=300000)
         a, b = chars.fit_transform(fit_texts), chars.transform(test_texts)
         svm = LinearSVC(C=0.3).fit(a, y[fit])
-        found["characters"][test] = _softmax(3 * _ordered(svm.decision_function(b), svm.classes_))
+        found["characters"][test] = learned._softmax(3 * _ordered(svm.decision_function(b), svm.classes_))
         words = TfidfVectorizer(ngram_range=(1, 3), min_df=2, use_idf=False, norm=None, binary=True)
         a, b = words.fit_transform(fit_texts), words.transform(test_texts)
         nb = ComplementNB(alpha=0.3).fit(a, y[fit])
