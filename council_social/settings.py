@@ -207,6 +207,9 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
+# The model trained on the shipped corpus, kept as plain arrays named for what it is made from,
+# so processes that share this folder train it once between them.
+CLASSIFIER_CACHE_DIR = Path(env.str("CLASSIFIER_CACHE_DIR", default=str(VAR_DIR / "classifier")))
 WHITENOISE_USE_FINDERS = DEBUG
 
 # Email: console in the embedded default; SMTP from EMAIL_URL in production.

@@ -1,10 +1,17 @@
+import os
+
 import pytest
+from django.conf import settings
 
 from accounts.models import Channel, Service, User
 from accounts.roles import Role
 from accounts.services import user_set_roles
 
 PASSWORD = "correct-horse-battery-staple"
+
+# Processes the tests start (each with a VAR_DIR of its own) load the model trained on the
+# shipped corpus from this run's folder instead of training it again.
+os.environ.setdefault("CLASSIFIER_CACHE_DIR", str(settings.CLASSIFIER_CACHE_DIR))
 
 
 @pytest.fixture

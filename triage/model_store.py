@@ -93,12 +93,12 @@ def _shipped_cache_path() -> Path:
     for path in corpus_files():
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
-    return Path(settings.VAR_DIR) / "classifier" / f"shipped-{digest.hexdigest()[:24]}.npz"
+    return Path(settings.CLASSIFIER_CACHE_DIR) / f"shipped-{digest.hexdigest()[:24]}.npz"
 
 
 def shipped_predictor() -> learned.Predictor:
     """A model trained on the shipped corpus less its held-back fifth: trained once and kept
-    as a file of plain arrays under VAR_DIR (read with allow_pickle=False), so other
+    as a file of plain arrays in CLASSIFIER_CACHE_DIR (read with allow_pickle=False), so other
     processes and later runs load it in a moment instead of training again."""
     global _shipped
     with _lock:
