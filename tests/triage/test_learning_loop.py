@@ -2,7 +2,7 @@
 is not worse on the held-back evaluation and refuses one that is (trained on deliberately wrong
 labels); a rolled-back version classifies the next mention; a retraining run is safe to run
 twice and is picked up again after its worker died; the Triage quality page shows figures
-computed from the labels."""
+computed from the labels. These tests train on a slice of the corpus."""
 from datetime import timedelta
 
 import pytest
@@ -27,6 +27,26 @@ def wrong(route: str) -> str:
 def wrong_service(service: str | None) -> str:
     services = model_store.SHIPPED_SERVICES
     return services[(services.index(service) + 1) % len(services)] if service in services else services[0]
+
+
+@pytest.fixture(scope="session")
+def slice_split():
+    train_items, held = model_store.shipped_split()
+    return train_items[:3000], held[:800]
+
+
+@pytest.fixture(scope="session")
+def slice_predictor(slice_split):
+    return learned.Predictor(learned.train(slice_split[0]))
+
+
+@pytest.fixture(autouse=True)
+def slice_of_the_corpus(monkeypatch, slice_split, slice_predictor):
+    """The model store trains on a slice of the corpus (3,000 training items, 800 held back), so
+    each training takes seconds; the loop's decisions do not depend on the corpus's size."""
+    monkeypatch.setattr(model_store, "shipped_split", lambda: slice_split)
+    monkeypatch.setattr(model_store, "shipped_predictor", lambda: slice_predictor)
+    monkeypatch.setattr(model_store, "_live", None)
 
 
 def poisoned_items(n: int) -> list[dict]:
