@@ -99,7 +99,7 @@ def test_retraining_promotes_a_better_model_and_refuses_a_worse_one(labels_from,
     assert better.headline()["accuracy"] > weak.headline()["accuracy"]
     assert run.outcome.startswith("Promoted")
 
-    labels_from(poisoned_items(len(train) // 2))  # now the council's labels are deliberately wrong, on half the corpus
+    labels_from(poisoned_items(len(train) // 2))  # now the council's labels are deliberately wrong, on half the items
     run = learning.retrain_run(run_id=learning.retrain_request(actor=web, queue=False).pk)
     assert (run.state, run.promoted) == ("done", False), run.error
     assert run.outcome.startswith("Kept back") and "worse than version" in run.outcome
