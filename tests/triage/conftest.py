@@ -83,3 +83,31 @@ def cases_by_scope(post, case_of, services, staff):
     triage_services.case_escalate(actor=staff["communications_officer"], case=made["comms_leisure"],
                                   reason="Councillor Cllr may be asked", councillors=[staff["councillor"]])
     return made
+
+
+
+@pytest.fixture(scope="module")
+def _corpus_slice(request):
+    """(training items, held-back items): the first of each of the shipped corpus, as many as
+    the module's CORPUS_SLICE says, and a predictor trained on those training items."""
+    from triage import learned, model_store
+
+    train, held = request.module.CORPUS_SLICE
+    train_items, held_items = model_store.shipped_split()
+    split = (train_items[:train], held_items[:held])
+    return split, learned.Predictor(learned.train(split[0]))
+
+
+@pytest.fixture(autouse=True)
+def _train_on_a_slice(request, monkeypatch):
+    """In a module with CORPUS_SLICE = (training items, held-back items), the model store
+    trains and evaluates on that slice of the corpus and serves a model trained on it as the
+    shipped one, so each training takes seconds."""
+    if not hasattr(request.module, "CORPUS_SLICE"):
+        return
+    from triage import model_store
+
+    split, predictor = request.getfixturevalue("_corpus_slice")
+    monkeypatch.setattr(model_store, "shipped_split", lambda: split)
+    monkeypatch.setattr(model_store, "shipped_predictor", lambda: predictor)
+    monkeypatch.setattr(model_store, "_live", None)

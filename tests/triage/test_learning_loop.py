@@ -15,6 +15,7 @@ from triage import learned, learning, model_store
 from triage.models import ClassifierVersion, RetrainRun, RoutingLabel
 
 pytestmark = pytest.mark.django_db
+CORPUS_SLICE = (3000, 800)  # the loop's decisions do not depend on the corpus's size
 ROUTES = list(learned.ROUTES)
 WEAK = {"route_c": 0.0005, "service_c": 0.0005, "safeguarding_c": 0.0005}  # a model that learns almost nothing
 
@@ -27,26 +28,6 @@ def wrong(route: str) -> str:
 def wrong_service(service: str | None) -> str:
     services = model_store.SHIPPED_SERVICES
     return services[(services.index(service) + 1) % len(services)] if service in services else services[0]
-
-
-@pytest.fixture(scope="session")
-def slice_split():
-    train_items, held = model_store.shipped_split()
-    return train_items[:3000], held[:800]
-
-
-@pytest.fixture(scope="session")
-def slice_predictor(slice_split):
-    return learned.Predictor(learned.train(slice_split[0]))
-
-
-@pytest.fixture(autouse=True)
-def slice_of_the_corpus(monkeypatch, slice_split, slice_predictor):
-    """The model store trains on a slice of the corpus (3,000 training items, 800 held back), so
-    each training takes seconds; the loop's decisions do not depend on the corpus's size."""
-    monkeypatch.setattr(model_store, "shipped_split", lambda: slice_split)
-    monkeypatch.setattr(model_store, "shipped_predictor", lambda: slice_predictor)
-    monkeypatch.setattr(model_store, "_live", None)
 
 
 def poisoned_items(n: int) -> list[dict]:

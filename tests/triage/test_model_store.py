@@ -8,27 +8,9 @@ from triage import learned, model_store
 from triage.models import ClassifierVersion
 
 pytestmark = pytest.mark.django_db
+CORPUS_SLICE = (500, 150)
 
 WEAK = {"route_c": 0.0005, "service_c": 0.0005, "safeguarding_c": 0.0005}
-
-
-@pytest.fixture(scope="session")
-def small_split():
-    train_items, held = model_store.shipped_split()
-    return train_items[:500], held[:150]
-
-
-@pytest.fixture(scope="session")
-def small_predictor(small_split):
-    return learned.Predictor(learned.train(small_split[0]))
-
-
-@pytest.fixture(autouse=True)
-def small_corpus(monkeypatch, small_split, small_predictor):
-    """The model store trains on a slice of the corpus, so each training takes a moment."""
-    monkeypatch.setattr(model_store, "shipped_split", lambda: small_split)
-    monkeypatch.setattr(model_store, "shipped_predictor", lambda: small_predictor)
-    monkeypatch.setattr(model_store, "_live", None)
 
 
 def test_the_shipped_model_becomes_the_first_live_version_once():
