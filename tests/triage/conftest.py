@@ -85,7 +85,6 @@ def cases_by_scope(post, case_of, services, staff):
     return made
 
 
-
 @pytest.fixture(scope="module")
 def _corpus_slice(request):
     """(training items, held-back items): the first of each of the shipped corpus, as many as
