@@ -229,7 +229,6 @@ def test_a_communications_officer_triages_and_escalates_with_the_keyboard_alone(
     from accounts.models import User
     from triage.models import Case, CaseEvent
 
-    target = Case.objects.filter(state="new").exclude(route="comms_escalation").order_by("pk").first()
     councillor = User.objects.get(username="cllr.patel")
     comms = browser_page()
 
@@ -255,6 +254,15 @@ def test_a_communications_officer_triages_and_escalates_with_the_keyboard_alone(
     comms.press("Enter", navigates=True)
     comms.check("new cases")
     assert "status=new" in comms.path
+
+    # The first case listed that has a service (its head is told) and is not yet with communications.
+    listed = [int(m.group(1)) for href in comms.page.eval_on_selector_all(
+        "main a[href*='case=']", "links => links.map(a => a.getAttribute('href'))")
+        if (m := re.search(r"case=(\d+)$", href))]
+    candidates = Case.objects.filter(pk__in=listed, service__isnull=False).exclude(route="comms_escalation")
+    target = min(candidates, key=lambda c: listed.index(c.pk))
+    # A safeguarding case is already shared with the safeguarding contacts; escalating adds the councillor.
+    shared_before = set(target.shared_with.all())
 
     # The inbox: Enter on a case shows it beside the list; its full page is one link away.
     _skip_to_main(comms)
@@ -306,7 +314,8 @@ def test_a_communications_officer_triages_and_escalates_with_the_keyboard_alone(
 
     target.refresh_from_db()
     assert (target.route, target.state) == ("comms_escalation", "in_progress")
-    assert list(target.shared_with.all()) == [councillor]
+    assert councillor not in shared_before
+    assert set(target.shared_with.all()) == shared_before | {councillor}
     event = CaseEvent.objects.filter(case=target, kind="escalated").get()
     assert event.actor.username == "comms" and "petition" in event.text
 
