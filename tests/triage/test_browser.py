@@ -36,10 +36,15 @@ def simulator(settings):
 def browser(monkeypatch):
     # Playwright's sync API keeps an event loop in this thread; the ORM calls here are still synchronous.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from django.db import connections
+
     with sync_api.sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield launched
         launched.close()
+        # Django keeps a connection per context, and the test's queries ran in Playwright's: close
+        # it here, or it is still open when the test database is dropped.
+        connections.close_all()
 
 
 def test_an_injected_post_appears_on_the_open_dashboard(simulator, browser, live_server, services, staff,
