@@ -259,7 +259,8 @@ def test_a_communications_officer_triages_and_escalates_with_the_keyboard_alone(
     listed = [int(m.group(1)) for href in comms.page.eval_on_selector_all(
         "main a[href*='case=']", "links => links.map(a => a.getAttribute('href'))")
         if (m := re.search(r"case=(\d+)$", href))]
-    candidates = Case.objects.filter(pk__in=listed, service__isnull=False).exclude(route="comms_escalation")
+    candidates = list(Case.objects.filter(pk__in=listed, service__isnull=False).exclude(route="comms_escalation"))
+    assert candidates, "the New cases page lists a case with a service"
     target = min(candidates, key=lambda c: listed.index(c.pk))
     # A safeguarding case is already shared with the safeguarding contacts; escalating adds the councillor.
     shared_before = set(target.shared_with.all())
